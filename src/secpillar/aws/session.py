@@ -1,0 +1,79 @@
+"""Sessions and clients: profile, environment or an explicit endpoint (the sandbox).
+
+``ClientFactory`` hands out boto3 clients with adaptive retries and a connection pool sized for
+the scan's thread pool. The same code runs against the sandbox and real AWS; only
+``endpoint_url`` differs.
+"""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass, field
+from typing import Any
+
+import boto3
+from botocore.config import Config
+
+DEFAULT_REGION = "us-east-1"
+# Services whose client must not get the account id prepended to the host (S3 Control);
+# against a loopback endpoint this would make the host unresolvable.
+_NO_HOST_PREFIX = {"s3control"}
+
+
+def base_session(
+    profile: str | None = None,
+    region: str | None = None,
+    endpoint_url: str | None = None,
+) -> boto3.Session:
+    """A session from a profile, the environment, or (for an endpoint with no credentials
+    configured) the sandbox's dummy credentials."""
+    session = boto3.Session(profile_name=profile, region_name=region) if profile else boto3.Session(
+        region_name=region
+    )
+    if endpoint_url and session.get_credentials() is None:
+        session = boto3.Session(
+            aws_access_key_id="testing",
+            aws_secret_access_key="testing",  # noqa: S106 - the sandbox accepts any credentials
+            region_name=region or DEFAULT_REGION,
+        )
+    return session
+
+
+@dataclass
+class ClientFactory:
+    """Creates (and caches per thread) clients for one set of credentials."""
+
+    session: Any
+    endpoint_url: str | None = None
+    max_pool: int = 16
+    default_region: str = DEFAULT_REGION
+    _local: threading.local = field(default_factory=threading.local, repr=False)
+    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+
+    def client(self, service: str, region: str | None = None) -> Any:
+        region = region or self.session.region_name or self.default_region
+        cache: dict[tuple[str, str], Any] = getattr(self._local, "cache", None) or {}
+        self._local.cache = cache
+        key = (service, region)
+        if key not in cache:
+            cfg = Config(
+                retries={"mode": "adaptive", "max_attempts": 8},
+                max_pool_connections=self.max_pool,
+                inject_host_prefix=service not in _NO_HOST_PREFIX,
+                connect_timeout=10,
+                read_timeout=60,
+            )
+            with self._lock:  # boto3 sessions are not thread-safe; clients are
+                cache[key] = self.session.client(
+                    service, region_name=region, endpoint_url=self.endpoint_url, config=cfg
+                )
+        return cache[key]
+
+
+@dataclass(frozen=True)
+class AwsTarget:
+    """One account to scan, with the clients to scan it."""
+
+    account_id: str
+    name: str
+    clients: ClientFactory

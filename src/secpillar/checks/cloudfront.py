@@ -1,0 +1,1 @@
+"""Checks for cloudfront (placeholder until implemented)."""

@@ -1,0 +1,1 @@
+"""Checks for config (placeholder until implemented)."""

@@ -1,0 +1,1 @@
+"""Checks for guardduty (placeholder until implemented)."""

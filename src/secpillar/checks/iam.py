@@ -1,0 +1,1 @@
+"""Checks for iam (placeholder until implemented)."""

@@ -1,0 +1,1 @@
+"""Checks for rds (placeholder until implemented)."""

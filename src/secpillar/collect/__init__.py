@@ -1,0 +1,43 @@
+"""Collectors: one module per service, each fetch (boto3) -> transform (pure) -> Resources.
+
+Modules are listed here by name; ``load_all`` imports them once so they register."""
+
+from __future__ import annotations
+
+import importlib
+from functools import cache
+
+from secpillar.collect.base import COLLECTORS, CollectContext, Collector, CollectorRegistry, Scope, register
+
+COLLECTOR_MODULES: tuple[str, ...] = (
+    "secpillar.collect.organizations",
+    "secpillar.collect.iam",
+    "secpillar.collect.s3",
+    "secpillar.collect.cloudfront",
+    "secpillar.collect.kms",
+    "secpillar.collect.ec2",
+    "secpillar.collect.rds",
+    "secpillar.collect.cloudtrail",
+    "secpillar.collect.config",
+    "secpillar.collect.guardduty",
+    "secpillar.collect.ecr",
+)
+
+
+@cache
+def load_all() -> CollectorRegistry:
+    for name in COLLECTOR_MODULES:
+        importlib.import_module(name)
+    return COLLECTORS
+
+
+__all__ = [
+    "COLLECTORS",
+    "COLLECTOR_MODULES",
+    "CollectContext",
+    "Collector",
+    "CollectorRegistry",
+    "Scope",
+    "load_all",
+    "register",
+]

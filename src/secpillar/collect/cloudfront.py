@@ -1,0 +1,1 @@
+"""Collector for cloudfront (placeholder until implemented)."""

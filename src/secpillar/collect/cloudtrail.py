@@ -1,0 +1,1 @@
+"""Collector for cloudtrail (placeholder until implemented)."""

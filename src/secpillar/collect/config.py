@@ -1,0 +1,1 @@
+"""Collector for config (placeholder until implemented)."""

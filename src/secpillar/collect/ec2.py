@@ -1,0 +1,1 @@
+"""Collector for ec2 (placeholder until implemented)."""

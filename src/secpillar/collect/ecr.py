@@ -1,0 +1,1 @@
+"""Collector for ecr (placeholder until implemented)."""

@@ -1,0 +1,1 @@
+"""Collector for guardduty (placeholder until implemented)."""

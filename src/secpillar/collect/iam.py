@@ -1,0 +1,1 @@
+"""Collector for iam (placeholder until implemented)."""

@@ -1,0 +1,1 @@
+"""Collector for kms (placeholder until implemented)."""

@@ -1,0 +1,1 @@
+"""Collector for organizations (placeholder until implemented)."""

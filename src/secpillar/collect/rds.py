@@ -1,0 +1,1 @@
+"""Collector for rds (placeholder until implemented)."""

@@ -1,0 +1,1 @@
+"""Collector for s3 (placeholder until implemented)."""

@@ -1,0 +1,140 @@
+"""A whole scan: discover accounts, collect, evaluate checks. Returns data; prints nothing."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+from botocore.exceptions import BotoCoreError, ClientError
+
+from secpillar.aws.errors import short_message
+from secpillar.aws.org import DEFAULT_ROLE, discover, enabled_regions
+from secpillar.aws.session import ClientFactory, base_session
+from secpillar.checks import Check, CheckContext, load_all
+from secpillar.checks.engine import run_checks
+from secpillar.collect import load_all as load_collectors
+from secpillar.collect.runner import Job, plan_jobs, run_collectors
+from secpillar.errors import AwsError, UsageError
+from secpillar.model import Finding, Gap, GapKind, Inventory, Severity
+
+
+@dataclass
+class ScanOptions:
+    profile: str | None = None
+    endpoint_url: str | None = None
+    use_org: bool = True
+    role: str = DEFAULT_ROLE
+    external_id: str | None = None
+    accounts: Sequence[str] = ()
+    regions: Sequence[str] = ()
+    checks: Sequence[str] = ()
+    exclude_checks: Sequence[str] = ()
+    min_severity: Severity = Severity.INFORMATIONAL
+    max_workers: int = 8
+    settings: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass
+class ScanResult:
+    inventory: Inventory
+    findings: list[Finding]
+    checks: list[Check]
+    started: datetime
+    finished: datetime
+    api_calls: int = 0
+
+    @property
+    def seconds(self) -> float:
+        return (self.finished - self.started).total_seconds()
+
+
+@dataclass
+class Progress:
+    """Callbacks the CLI hooks a progress bar to (all optional)."""
+
+    on_plan: Callable[[int], None] | None = None
+    on_job: Callable[[Job], None] | None = None
+    on_phase: Callable[[str], None] | None = None
+
+
+def select_checks(options: ScanOptions) -> list[Check]:
+    registry = load_all()
+    return registry.select(
+        include=options.checks,
+        exclude=options.exclude_checks,
+        predicate=lambda c: c.severity >= options.min_severity,
+    )
+
+
+def evaluate(inventory: Inventory, checks: Sequence[Check], settings: dict[str, Any] | None = None,
+             now: datetime | None = None) -> list[Finding]:
+    ctx = CheckContext(inventory=inventory, now=now or datetime.now(UTC), settings=settings or {})
+    return run_checks(checks, ctx)
+
+
+def run_scan(options: ScanOptions, progress: Progress | None = None) -> ScanResult:
+    """Discover the accounts, collect what the selected checks read, and evaluate them."""
+    progress = progress or Progress()
+    started = datetime.now(UTC)
+    checks = select_checks(options)
+    if not checks:
+        raise UsageError("no check selected")
+    needed = {t for c in checks for t in c.resource_types}
+    collectors = load_collectors().for_types(needed)
+    if progress.on_phase:
+        progress.on_phase("discovering accounts")
+    session = base_session(options.profile, None, options.endpoint_url)
+    base = ClientFactory(session, options.endpoint_url, max_pool=max(10, options.max_workers * 2))
+    try:
+        found = discover(
+            base,
+            use_org=options.use_org,
+            role_name=options.role,
+            accounts=options.accounts,
+            external_id=options.external_id,
+        )
+    except (ClientError, BotoCoreError) as exc:
+        raise AwsError(f"cannot identify the caller (sts:GetCallerIdentity): {short_message(exc)}") from exc
+    gaps: list[Gap] = list(found.gaps)
+    regions = list(options.regions)
+    if not regions:
+        try:
+            regions = enabled_regions(base)
+        except (ClientError, BotoCoreError) as exc:
+            regions = [session.region_name or "us-east-1"]
+            gaps.append(
+                Gap(GapKind.DENIED, found.caller_account, "global", "ec2", "DescribeRegions", short_message(exc))
+            )
+    mgmt = found.organization.get("managementAccountId") or None
+    jobs = plan_jobs(found.targets, collectors, regions, mgmt)
+    if progress.on_plan:
+        progress.on_plan(len(jobs))
+    if progress.on_phase:
+        progress.on_phase("collecting")
+    collected = run_collectors(
+        jobs,
+        partition=found.partition,
+        organization=found.organization,
+        max_workers=options.max_workers,
+        on_done=progress.on_job,
+    )
+    inventory = Inventory(
+        resources=collected.resources,
+        gaps=gaps + collected.gaps,
+        accounts=found.accounts,
+        organization=found.organization,
+        regions=regions,
+    )
+    if progress.on_phase:
+        progress.on_phase("evaluating")
+    findings = evaluate(inventory, checks, options.settings)
+    return ScanResult(
+        inventory=inventory,
+        findings=findings,
+        checks=checks,
+        started=started,
+        finished=datetime.now(UTC),
+        api_calls=collected.api_calls,
+    )
