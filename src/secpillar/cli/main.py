@@ -1,0 +1,38 @@
+"""The ``secpillar`` command."""
+
+from __future__ import annotations
+
+import typer
+
+from secpillar import __version__
+from secpillar.cli import checks, demo, sandbox, scan
+
+app = typer.Typer(
+    name="secpillar",
+    help="Secure an AWS Organization with the Well-Architected Security Pillar: scan live accounts "
+    "(or the built-in sandbox), report by best practice, gate CI on severity.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    context_settings={"help_option_names": ["-h", "--help"]},
+)
+app.command()(scan.scan)
+app.command()(demo.demo)
+app.add_typer(checks.app, name="checks")
+app.add_typer(sandbox.app, name="sandbox")
+
+
+def _version(value: bool) -> None:
+    if value:
+        typer.echo(f"secpillar {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def root(
+    version: bool = typer.Option(False, "--version", callback=_version, is_eager=True, help="Print the version."),
+) -> None:
+    """secpillar: the AWS Well-Architected Security Pillar as running software."""
+
+
+def main() -> None:
+    app()

@@ -1,0 +1,1 @@
+"""Pure renderers: findings and inventories in, text or renderables out. Nothing here prints."""

@@ -1,0 +1,118 @@
+"""`secpillar demo` end to end: every planted flaw is found on the right ARN, clean resources
+stay clean, and docs/sandbox.md lists exactly the planted flaws."""
+
+from __future__ import annotations
+
+import json
+import re
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+pytestmark = pytest.mark.e2e
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+@pytest.fixture(scope="module")
+def demo_run(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
+    out = tmp_path_factory.mktemp("demo")
+    t0 = time.monotonic()
+    proc = subprocess.run(
+        [sys.executable, "-m", "secpillar.cli.main", "demo", "--out", str(out)],
+        capture_output=True,
+        text=True,
+        timeout=600,
+        check=False,
+    )
+    return {
+        "rc": proc.returncode,
+        "stdout": proc.stdout,
+        "stderr": proc.stderr,
+        "seconds": time.monotonic() - t0,
+        "findings": json.loads((out / "findings.json").read_text()) if (out / "findings.json").exists() else [],
+        "inventory": json.loads((out / "inventory.json").read_text()) if (out / "inventory.json").exists() else {},
+        "manifest": json.loads((out / "sandbox-manifest.json").read_text())
+        if (out / "sandbox-manifest.json").exists()
+        else {},
+        "out": out,
+    }
+
+
+def test_demo_exits_zero_and_prints_summary(demo_run: dict[str, Any]) -> None:
+    assert demo_run["rc"] == 0, demo_run["stderr"][-3000:]
+    assert "results by best practice" in demo_run["stdout"]
+    assert "Top failing findings" in demo_run["stdout"]
+    assert (demo_run["out"] / "findings.csv").exists()
+
+
+def test_demo_is_fast(demo_run: dict[str, Any]) -> None:
+    assert demo_run["seconds"] < 120, f"demo took {demo_run['seconds']:.0f}s"
+
+
+def test_every_planted_flaw_is_found(demo_run: dict[str, Any]) -> None:
+    flaws = demo_run["manifest"]["flaws"]
+    assert len(flaws) >= 25
+    failing = {(f["check_id"], f["resource"]["arn"]) for f in demo_run["findings"] if f["status"] == "FAIL"}
+    missed = [f for f in flaws if (f["check_id"], f["arn"]) not in failing]
+    assert not missed, "planted flaws not reported:\n" + "\n".join(
+        f"{m['check_id']} {m['account']} {m['arn']}" for m in missed
+    )
+
+
+def test_no_fail_on_clean_resources(demo_run: dict[str, Any]) -> None:
+    clean = {c["arn"] for c in demo_run["manifest"]["clean"]}
+    assert len(clean) >= 5
+    bad = [f for f in demo_run["findings"] if f["status"] == "FAIL" and f["resource"]["arn"] in clean]
+    assert not bad, "FAIL on clean resources:\n" + "\n".join(f"{f['check_id']} {f['resource']['arn']}" for f in bad)
+
+
+def test_clean_resources_were_evaluated(demo_run: dict[str, Any]) -> None:
+    evaluated = {f["resource"]["arn"] for f in demo_run["findings"] if f["status"] == "PASS"}
+    clean = {c["arn"] for c in demo_run["manifest"]["clean"]}
+    assert clean <= evaluated, f"clean resources no check passed on: {sorted(clean - evaluated)}"
+
+
+def test_findings_carry_the_contract(demo_run: dict[str, Any]) -> None:
+    wa = json.loads((ROOT / "src/secpillar/checks/frameworks/wa_security_pillar.json").read_text())
+    real = {bp["id"] for q in wa["questions"] for bp in q["best_practices"]}
+    for f in demo_run["findings"]:
+        assert f["resource"]["account"], f
+        assert re.fullmatch(r"\d{12}", f["resource"]["account"]), f["resource"]
+        assert f["wa"] and set(f["wa"]) <= real
+        assert f["status"] in {"FAIL", "PASS", "MUTED", "ERROR"}
+        assert f["status"] != "ERROR", f
+        assert f["resource"]["arn"].startswith("arn:aws:")
+
+
+def test_every_account_was_scanned(demo_run: dict[str, Any]) -> None:
+    accounts = {a["id"] for a in demo_run["inventory"]["accounts"]}
+    assert accounts == set(demo_run["manifest"]["accounts"].values())
+    scanned = {r["accountId"] for r in demo_run["inventory"]["resources"]}
+    assert accounts <= scanned
+
+
+def test_no_secret_reaches_the_output(demo_run: dict[str, Any]) -> None:
+    text = (demo_run["out"] / "inventory.json").read_text() + (demo_run["out"] / "findings.json").read_text()
+    assert "SecretAccessKey" not in text
+    assert "SessionToken" not in text
+    assert "secretAccessKey" not in text
+
+
+def _doc_rows() -> set[tuple[str, str, str]]:
+    rows = set()
+    text = (ROOT / "docs" / "sandbox.md").read_text()
+    for line in text.splitlines():
+        m = re.match(r"^\|\s*`(aws\.[a-z0-9.-]+)`\s*\|\s*(\w+)\s*\|\s*(.+?)\s*\|", line)
+        if m:
+            rows.add((m.group(1), m.group(2), m.group(3).strip("` ")))
+    return rows
+
+
+def test_docs_list_the_planted_flaws(demo_run: dict[str, Any]) -> None:
+    planted = {(f["check_id"], f["account"], f["resource"]) for f in demo_run["manifest"]["flaws"]}
+    assert _doc_rows() == planted
