@@ -68,8 +68,12 @@ def select_checks(options: ScanOptions) -> list[Check]:
     )
 
 
-def evaluate(inventory: Inventory, checks: Sequence[Check], settings: dict[str, Any] | None = None,
-             now: datetime | None = None) -> list[Finding]:
+def evaluate(
+    inventory: Inventory,
+    checks: Sequence[Check],
+    settings: dict[str, Any] | None = None,
+    now: datetime | None = None,
+) -> list[Finding]:
     ctx = CheckContext(inventory=inventory, now=now or datetime.now(UTC), settings=settings or {})
     return run_checks(checks, ctx)
 
@@ -105,7 +109,14 @@ def run_scan(options: ScanOptions, progress: Progress | None = None) -> ScanResu
         except (ClientError, BotoCoreError) as exc:
             regions = [session.region_name or "us-east-1"]
             gaps.append(
-                Gap(GapKind.DENIED, found.caller_account, "global", "ec2", "DescribeRegions", short_message(exc))
+                Gap(
+                    GapKind.DENIED,
+                    found.caller_account,
+                    "global",
+                    "ec2",
+                    "DescribeRegions",
+                    short_message(exc),
+                )
             )
     mgmt = found.organization.get("managementAccountId") or None
     jobs = plan_jobs(found.targets, collectors, regions, mgmt)

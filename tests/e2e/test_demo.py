@@ -34,8 +34,12 @@ def demo_run(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
         "stdout": proc.stdout,
         "stderr": proc.stderr,
         "seconds": time.monotonic() - t0,
-        "findings": json.loads((out / "findings.json").read_text()) if (out / "findings.json").exists() else [],
-        "inventory": json.loads((out / "inventory.json").read_text()) if (out / "inventory.json").exists() else {},
+        "findings": json.loads((out / "findings.json").read_text())
+        if (out / "findings.json").exists()
+        else [],
+        "inventory": json.loads((out / "inventory.json").read_text())
+        if (out / "inventory.json").exists()
+        else {},
         "manifest": json.loads((out / "sandbox-manifest.json").read_text())
         if (out / "sandbox-manifest.json").exists()
         else {},
@@ -68,7 +72,9 @@ def test_no_fail_on_clean_resources(demo_run: dict[str, Any]) -> None:
     clean = {c["arn"] for c in demo_run["manifest"]["clean"]}
     assert len(clean) >= 5
     bad = [f for f in demo_run["findings"] if f["status"] == "FAIL" and f["resource"]["arn"] in clean]
-    assert not bad, "FAIL on clean resources:\n" + "\n".join(f"{f['check_id']} {f['resource']['arn']}" for f in bad)
+    assert not bad, "FAIL on clean resources:\n" + "\n".join(
+        f"{f['check_id']} {f['resource']['arn']}" for f in bad
+    )
 
 
 def test_clean_resources_were_evaluated(demo_run: dict[str, Any]) -> None:

@@ -23,7 +23,10 @@ pytestmark = pytest.mark.functional
 
 def _set_auth(url: str, count: str) -> None:
     req = urllib.request.Request(
-        f"{url}/moto-api/reset-auth", data=count.encode(), method="POST", headers={"Content-Type": "text/plain"}
+        f"{url}/moto-api/reset-auth",
+        data=count.encode(),
+        method="POST",
+        headers={"Content-Type": "text/plain"},
     )
     with urllib.request.urlopen(req, timeout=10):
         pass

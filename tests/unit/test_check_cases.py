@@ -48,7 +48,9 @@ def run_case(case: dict[str, Any]) -> list[str]:
         now=datetime.fromisoformat(now) if now else DEFAULT_NOW,
         settings=case.get("settings", {}),
     )
-    assert resource.resource_type in check.resource_types, f"{check.id} does not read {resource.resource_type}"
+    assert resource.resource_type in check.resource_types, (
+        f"{check.id} does not read {resource.resource_type}"
+    )
     return [r.status.value for r in check.evaluate(resource, ctx)]
 
 

@@ -53,7 +53,11 @@ def test_resource_round_trips_in_config_item_shape() -> None:
 def test_inventory_indexes_and_round_trips() -> None:
     inv = Inventory(
         resources=[bucket("a"), bucket("b", "222222222222")],
-        gaps=[Gap(GapKind.DENIED, "222222222222", "us-east-1", "s3", "GetBucketPolicy", "denied", "AccessDenied")],
+        gaps=[
+            Gap(
+                GapKind.DENIED, "222222222222", "us-east-1", "s3", "GetBucketPolicy", "denied", "AccessDenied"
+            )
+        ],
         accounts={"111111111111": Account("111111111111", "PROD")},
     )
     assert len(inv) == 2
@@ -84,8 +88,20 @@ def test_finding_json_has_the_documented_fields() -> None:
         frameworks={"aws-fsbp": ("IAM.9",)},
     )
     d = f.to_dict()
-    for key in ("finding_id", "check_id", "title", "status", "severity", "resource", "source", "wa",
-                "frameworks", "message", "evidence", "remediation"):
+    for key in (
+        "finding_id",
+        "check_id",
+        "title",
+        "status",
+        "severity",
+        "resource",
+        "source",
+        "wa",
+        "frameworks",
+        "message",
+        "evidence",
+        "remediation",
+    ):
         assert key in d
     assert d["class_uid"] == 2003 and d["severity_id"] == 5
     assert d["resource"]["account"] == "111111111111"

@@ -14,7 +14,9 @@ def acct_part(key: str, value: object) -> Resource:
 
 
 def test_merge_combines_pseudo_resources() -> None:
-    merged = merge_resources([acct_part("PasswordPolicy", None), acct_part("S3AccountPublicAccessBlock", {"x": 1})])
+    merged = merge_resources(
+        [acct_part("PasswordPolicy", None), acct_part("S3AccountPublicAccessBlock", {"x": 1})]
+    )
     assert len(merged) == 1
     assert merged[0].supplementary == {"PasswordPolicy": None, "S3AccountPublicAccessBlock": {"x": 1}}
 
@@ -26,8 +28,13 @@ class Fine(Collector):
     permissions: ClassVar[tuple[str, ...]] = ("test:List",)
 
     def collect(self, ctx: CollectContext) -> Iterable[Resource]:
-        yield Resource("AWS::Test::Thing", ctx.region, f"arn:aws:test:{ctx.region}:{ctx.account_id}:t", ctx.account_id,
-                       ctx.region)
+        yield Resource(
+            "AWS::Test::Thing",
+            ctx.region,
+            f"arn:aws:test:{ctx.region}:{ctx.account_id}:t",
+            ctx.account_id,
+            ctx.region,
+        )
 
 
 class Broken(Collector):
@@ -64,7 +71,12 @@ def test_plan_and_run_isolate_a_broken_collector() -> None:
 
 
 def test_camelize_matches_config_style() -> None:
-    raw = {"GroupId": "sg-1", "IpPermissions": [{"IpRanges": [{"CidrIp": "0.0.0.0/0"}]}], "VPCId": "v", "ARN": "a"}
+    raw = {
+        "GroupId": "sg-1",
+        "IpPermissions": [{"IpRanges": [{"CidrIp": "0.0.0.0/0"}]}],
+        "VPCId": "v",
+        "ARN": "a",
+    }
     assert camelize(raw) == {
         "groupId": "sg-1",
         "ipPermissions": [{"ipRanges": [{"cidrIp": "0.0.0.0/0"}]}],

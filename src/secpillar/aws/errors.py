@@ -42,7 +42,15 @@ _NOT_ENABLED = {
     "BadRequestException",
     "NoSuchConfigurationRecorderException",
 }
-_UNSUPPORTED = {"NotImplemented", "NotImplementedError", "InternalFailure", "InternalError", "500", "501", "404"}
+_UNSUPPORTED = {
+    "NotImplemented",
+    "NotImplementedError",
+    "InternalFailure",
+    "InternalError",
+    "500",
+    "501",
+    "404",
+}
 
 
 def error_code(exc: BaseException) -> str:

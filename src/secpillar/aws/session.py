@@ -27,13 +27,15 @@ def base_session(
 ) -> boto3.Session:
     """A session from a profile, the environment, or (for an endpoint with no credentials
     configured) the sandbox's dummy credentials."""
-    session = boto3.Session(profile_name=profile, region_name=region) if profile else boto3.Session(
-        region_name=region
+    session = (
+        boto3.Session(profile_name=profile, region_name=region)
+        if profile
+        else boto3.Session(region_name=region)
     )
     if endpoint_url and session.get_credentials() is None:
         session = boto3.Session(
             aws_access_key_id="testing",
-            aws_secret_access_key="testing",  # noqa: S106 - the sandbox accepts any credentials
+            aws_secret_access_key="testing",
             region_name=region or DEFAULT_REGION,
         )
     return session

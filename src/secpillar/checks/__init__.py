@@ -33,4 +33,13 @@ def load_all() -> CheckRegistry:
     return REGISTRY
 
 
-__all__ = ["CHECK_MODULES", "REGISTRY", "Check", "CheckContext", "CheckRegistry", "Result", "load_all", "register"]
+__all__ = [
+    "CHECK_MODULES",
+    "REGISTRY",
+    "Check",
+    "CheckContext",
+    "CheckRegistry",
+    "Result",
+    "load_all",
+    "register",
+]

@@ -67,7 +67,9 @@ def run_checks(
                     findings.append(make_finding(check, resource, Status.ERROR, msg, time=stamp))
                     continue
                 for r in results:
-                    findings.append(make_finding(check, resource, r.status, r.message, dict(r.evidence), stamp))
+                    findings.append(
+                        make_finding(check, resource, r.status, r.message, dict(r.evidence), stamp)
+                    )
         if on_check is not None:
             on_check(check)
     return findings

@@ -19,9 +19,9 @@ from secpillar.scan import ScanOptions
 
 @handle_errors
 def demo(
-    out: Annotated[Path, typer.Option(help="Where to write findings, inventory and the seed manifest.")] = Path(
-        "secpillar-demo"
-    ),
+    out: Annotated[
+        Path, typer.Option(help="Where to write findings, inventory and the seed manifest.")
+    ] = Path("secpillar-demo"),
     top: Annotated[int, typer.Option(min=0, help="How many failing findings to list.")] = 15,
     workers: Annotated[int, typer.Option(min=1, max=64)] = 8,
 ) -> None:
@@ -40,9 +40,15 @@ def demo(
         )
         options = ScanOptions(endpoint_url=sandbox.url, use_org=True, regions=[REGION], max_workers=workers)
         result = run_with_progress(options)
-    info = {"started": result.started.isoformat(), "seconds": round(result.seconds, 3), "apiCalls": result.api_calls}
+    info = {
+        "started": result.started.isoformat(),
+        "seconds": round(result.seconds, 3),
+        "apiCalls": result.api_calls,
+    }
     paths = write_outputs(out, ["json", "csv"], result.findings, result.inventory, info)
-    (out / "sandbox-manifest.json").write_text(json.dumps(manifest.to_dict(), indent=2) + "\n", encoding="utf-8")
+    (out / "sandbox-manifest.json").write_text(
+        json.dumps(manifest.to_dict(), indent=2) + "\n", encoding="utf-8"
+    )
     console.print(scan_summary(result.inventory, result.findings, result.seconds, top))
     console.print(
         f"wrote {', '.join(str(p) for p in paths)} and {out / 'sandbox-manifest.json'} "

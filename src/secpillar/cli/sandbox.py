@@ -11,8 +11,10 @@ import typer
 from secpillar.cli.common import console, err_console, handle_errors
 from secpillar.sandbox.server import SandboxServer, wait_until_up
 
-app = typer.Typer(help="The built-in sandbox: moto's server on 127.0.0.1 with an example organization.",
-                  no_args_is_help=True)
+app = typer.Typer(
+    help="The built-in sandbox: moto's server on 127.0.0.1 with an example organization.",
+    no_args_is_help=True,
+)
 
 
 def _seed(url: str, manifest: Path | None) -> None:
@@ -32,7 +34,9 @@ def _seed(url: str, manifest: Path | None) -> None:
 def up(
     port: Annotated[int, typer.Option(help="Port on 127.0.0.1 (0 picks a free one).")] = 5000,
     seed: Annotated[bool, typer.Option("--seed/--no-seed", help="Seed the example organization.")] = True,
-    manifest: Annotated[Path | None, typer.Option(help="Write the seed manifest (planted flaws) here.")] = None,
+    manifest: Annotated[
+        Path | None, typer.Option(help="Write the seed manifest (planted flaws) here.")
+    ] = None,
 ) -> None:
     """Run the sandbox in the foreground until Ctrl-C."""
     server = SandboxServer(port).start()
@@ -55,7 +59,9 @@ def up(
 @handle_errors
 def seed_cmd(
     endpoint_url: Annotated[str, typer.Option(help="URL of a running sandbox (moto server).")],
-    manifest: Annotated[Path | None, typer.Option(help="Write the seed manifest (planted flaws) here.")] = None,
+    manifest: Annotated[
+        Path | None, typer.Option(help="Write the seed manifest (planted flaws) here.")
+    ] = None,
 ) -> None:
     """Seed the example organization into a running sandbox."""
     wait_until_up(endpoint_url, timeout=10)

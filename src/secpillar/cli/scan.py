@@ -57,24 +57,34 @@ def exit_code_for(result: ScanResult, fail_on: Severity | None) -> int:
 def scan(
     profile: Annotated[str | None, typer.Option(help="AWS profile to use (default: environment).")] = None,
     endpoint_url: Annotated[
-        str | None, typer.Option(help="Send every AWS call to this endpoint (the sandbox: http://127.0.0.1:PORT).")
+        str | None,
+        typer.Option(help="Send every AWS call to this endpoint (the sandbox: http://127.0.0.1:PORT)."),
     ] = None,
     org: Annotated[
-        bool, typer.Option("--org/--no-org", help="Scan every account of the organization (assume --role in each).")
+        bool,
+        typer.Option(
+            "--org/--no-org", help="Scan every account of the organization (assume --role in each)."
+        ),
     ] = False,
     role: Annotated[str, typer.Option(help="Role to assume in each member account.")] = DEFAULT_ROLE,
     external_id: Annotated[str | None, typer.Option(help="ExternalId for the assumed role.")] = None,
     accounts: Annotated[
-        list[str] | None, typer.Option(help="Only these accounts (ids or names; comma-separated or repeated).")
+        list[str] | None,
+        typer.Option(help="Only these accounts (ids or names; comma-separated or repeated)."),
     ] = None,
     regions: Annotated[
         list[str] | None, typer.Option(help="Regions to scan (default: the account's enabled regions).")
     ] = None,
     checks: Annotated[
-        list[str] | None, typer.Option(help="Only these checks: ids, prefixes like 'aws.s3.*', or services ('iam').")
+        list[str] | None,
+        typer.Option(help="Only these checks: ids, prefixes like 'aws.s3.*', or services ('iam')."),
     ] = None,
-    exclude_checks: Annotated[list[str] | None, typer.Option(help="Skip these checks (same patterns).")] = None,
-    min_severity: Annotated[str, typer.Option(help="Run only checks at or above this severity.")] = "informational",
+    exclude_checks: Annotated[
+        list[str] | None, typer.Option(help="Skip these checks (same patterns).")
+    ] = None,
+    min_severity: Annotated[
+        str, typer.Option(help="Run only checks at or above this severity.")
+    ] = "informational",
     out: Annotated[
         Path | None, typer.Option(help="Write findings.json and inventory.json (and findings.csv) here.")
     ] = None,
@@ -85,7 +95,9 @@ def scan(
         str | None, typer.Option(help="Exit 3 when a finding at or above this severity FAILs (for CI gates).")
     ] = None,
     workers: Annotated[int, typer.Option(min=1, max=64, help="Concurrent API workers.")] = 8,
-    top: Annotated[int, typer.Option(min=0, help="How many failing findings the console summary lists.")] = 15,
+    top: Annotated[
+        int, typer.Option(min=0, help="How many failing findings the console summary lists.")
+    ] = 15,
 ) -> None:
     """Scan AWS accounts against the Well-Architected Security Pillar.
 
@@ -114,7 +126,11 @@ def scan(
     if out is None and ({"json", "csv"} & set(formats)):
         out = Path("secpillar-output")
     if out is not None:
-        info = {"started": result.started.isoformat(), "seconds": round(result.seconds, 3), "apiCalls": result.api_calls}
+        info = {
+            "started": result.started.isoformat(),
+            "seconds": round(result.seconds, 3),
+            "apiCalls": result.api_calls,
+        }
         paths = write_outputs(out, formats, result.findings, result.inventory, info)
         err_console.print(f"wrote {', '.join(str(p) for p in paths)}")
     if "console" in formats:

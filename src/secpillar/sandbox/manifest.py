@@ -43,7 +43,12 @@ class Clean:
     description: str
 
     def to_dict(self) -> dict[str, str]:
-        return {"account": self.account, "resource": self.resource, "arn": self.arn, "description": self.description}
+        return {
+            "account": self.account,
+            "resource": self.resource,
+            "arn": self.arn,
+            "description": self.description,
+        }
 
 
 @dataclass

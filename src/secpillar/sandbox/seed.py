@@ -69,9 +69,13 @@ class SeedOrg:
                 if account == "MGMT":
                     self._sessions[account] = boto3.Session(region_name=self.region, **_CREDS)
                 else:
-                    sts = self.client("MGMT", "sts") if "MGMT" in self._sessions else boto3.Session(
-                        region_name=self.region, **_CREDS
-                    ).client("sts", endpoint_url=self.endpoint_url)
+                    sts = (
+                        self.client("MGMT", "sts")
+                        if "MGMT" in self._sessions
+                        else boto3.Session(region_name=self.region, **_CREDS).client(
+                            "sts", endpoint_url=self.endpoint_url
+                        )
+                    )
                     role = f"arn:aws:iam::{self.account_id(account)}:role/{ROLE}"
                     creds = sts.assume_role(RoleArn=role, RoleSessionName="secpillar-seed")["Credentials"]
                     self._sessions[account] = boto3.Session(
@@ -115,17 +119,23 @@ def create_organization(org: SeedOrg) -> None:
     org.organization_id = desc["Id"]
     org.root_id = mgmt.list_roots()["Roots"][0]["Id"]
     for ou in ("Security", "Workloads"):
-        org.ou_ids[ou] = mgmt.create_organizational_unit(ParentId=org.root_id, Name=ou)["OrganizationalUnit"]["Id"]
+        org.ou_ids[ou] = mgmt.create_organizational_unit(ParentId=org.root_id, Name=ou)["OrganizationalUnit"][
+            "Id"
+        ]
     for ou in ("NonProd", "Prod"):
         org.ou_ids[ou] = mgmt.create_organizational_unit(ParentId=org.ou_ids["Workloads"], Name=ou)[
             "OrganizationalUnit"
         ]["Id"]
     placement = {"LOGS": "Security", "TEST": "NonProd", "STG": "NonProd", "PROD": "Prod"}
     for name in MEMBER_ACCOUNTS:
-        status = mgmt.create_account(Email=f"{name.lower()}@example.org", AccountName=name)["CreateAccountStatus"]
+        status = mgmt.create_account(Email=f"{name.lower()}@example.org", AccountName=name)[
+            "CreateAccountStatus"
+        ]
         acct = status["AccountId"]
         org.manifest.accounts[name] = acct
-        mgmt.move_account(AccountId=acct, SourceParentId=org.root_id, DestinationParentId=org.ou_ids[placement[name]])
+        mgmt.move_account(
+            AccountId=acct, SourceParentId=org.root_id, DestinationParentId=org.ou_ids[placement[name]]
+        )
 
 
 def seed(endpoint_url: str, progress: Callable[[str], None] | None = None) -> Manifest:

@@ -8,6 +8,7 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import logging
 import os
 import signal
@@ -40,13 +41,15 @@ class SandboxServer:
         from werkzeug.serving import make_server
 
         logging.getLogger("werkzeug").setLevel(logging.ERROR)
-        self._server = make_server(HOST, port, app or make_app(), threaded=True, request_handler=MotoRequestHandler)
+        self._server = make_server(
+            HOST, port, app or make_app(), threaded=True, request_handler=MotoRequestHandler
+        )
         self._thread = threading.Thread(target=self._server.serve_forever, name="sandbox", daemon=True)
 
     @property
     def url(self) -> str:
-        host, port = self._server.server_address[:2]
-        return f"http://{host}:{port}"
+        port = int(self._server.server_address[1])
+        return f"http://{HOST}:{port}"
 
     def start(self) -> SandboxServer:
         self._thread.start()
@@ -143,10 +146,8 @@ def main(argv: list[str] | None = None) -> int:
     server = SandboxServer(args.port)
     signal.signal(signal.SIGTERM, _interrupt)
     print(f"{READY} {server.url}", flush=True)
-    try:
+    with contextlib.suppress(KeyboardInterrupt):
         server.serve_forever()
-    except KeyboardInterrupt:
-        pass
     return 0
 
 
