@@ -9,7 +9,7 @@ import pytest
 from secpillar.checks import Check, CheckRegistry, load_all
 from secpillar.checks.frameworks import wa_best_practices
 from secpillar.collect import load_all as load_collectors
-from secpillar.errors import RegistryError
+from secpillar.errors import RegistryError, UsageError
 from secpillar.model import Severity
 
 ID_RE = re.compile(r"^aws\.[a-z0-9]+\.[a-z0-9]+(?:-[a-z0-9]+)*$")
@@ -65,5 +65,5 @@ def test_select_patterns() -> None:
     s3 = reg.select(include=["s3"])
     assert s3 and all(c.id.startswith("aws.s3.") for c in s3)
     assert all(not c.id.startswith("aws.s3.") for c in reg.select(exclude=["aws.s3.*"]))
-    with pytest.raises(RegistryError):
+    with pytest.raises(UsageError, match="no check matches"):
         reg.select(include=["aws.nope.nothing"])

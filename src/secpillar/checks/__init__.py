@@ -22,6 +22,7 @@ CHECK_MODULES: tuple[str, ...] = (
     "secpillar.checks.config",
     "secpillar.checks.guardduty",
     "secpillar.checks.ecr",
+    "secpillar.checks.tagging",
 )
 
 

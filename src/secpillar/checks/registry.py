@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, ClassVar, TypeVar
 
-from secpillar.errors import RegistryError
+from secpillar.errors import RegistryError, UsageError
 from secpillar.model import Inventory, Resource, Severity, Status
 
 
@@ -115,7 +115,7 @@ class CheckRegistry:
         inc, exc = list(include), list(exclude)
         for pattern in inc + exc:
             if not any(_matches(c.id, pattern) for c in self._checks.values()):
-                raise RegistryError(f"no check matches {pattern!r}")
+                raise UsageError(f"no check matches {pattern!r}; see `secpillar checks list`")
         out = []
         for c in self:
             if inc and not any(_matches(c.id, p) for p in inc):
