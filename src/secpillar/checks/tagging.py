@@ -25,6 +25,11 @@ TAG_POLICY_TYPES: dict[str, str] = {
     "AWS::KMS::Key": "kms:key",
     "AWS::CloudFront::Distribution": "cloudfront:distribution",
 }
+_NOUNS = {
+    "AWS::S3::Bucket": "Bucket",
+    "AWS::KMS::Key": "KMS key",
+    "AWS::CloudFront::Distribution": "Distribution",
+}
 _FIELDS = ("tag_key", "tag_value", "enforced_for", "report_required_tag_for")
 
 
@@ -128,7 +133,7 @@ class DataClassificationTag(Check):
         ]
         if not required:
             return
-        name = resource.display_name
+        name = f"{_NOUNS.get(resource.resource_type, resource.resource_type)} '{resource.display_name}'"
         problems: list[dict[str, Any]] = []
         for rule in required:
             key = str(rule["tag_key"])
@@ -143,7 +148,7 @@ class DataClassificationTag(Check):
             problems.append({"key": key, "found": wrong_case, "allowed": allowed, "problem": problem})
         if not problems:
             keys = ", ".join(f"{r['tag_key']}={resource.tags[str(r['tag_key'])]}" for r in required)
-            yield self.passed(f"{tag_type} '{name}' carries the required tag(s) {keys}.")
+            yield self.passed(f"{name} carries the required tag(s) {keys}.")
             return
         parts = []
         for p in problems:
@@ -155,7 +160,7 @@ class DataClassificationTag(Check):
             else:
                 parts.append(f"'{p['key']}={p['value']}' is not an allowed value{allowed_txt}")
         yield self.failed(
-            f"{tag_type} '{name}' has {'; '.join(parts)}, which the organization's tag policy requires: "
+            f"{name} has {'; '.join(parts)}, which the organization's tag policy requires: "
             "its data cannot be classified, so the controls for that class are not applied to it.",
             problems=problems,
         )

@@ -65,29 +65,29 @@ def practices_table(findings: Sequence[Finding], inventory: Inventory) -> Table:
     return table
 
 
-def failures_table(findings: Sequence[Finding], inventory: Inventory, limit: int = 15) -> Table:
+def failures_list(findings: Sequence[Finding], inventory: Inventory, limit: int = 15) -> Group:
+    """The most severe failing findings, each as a short block: what, where, why, how to fix.
+    Blocks rather than a table, so that the text stays readable in an 80-column terminal."""
     top = top_failing(findings, limit)
     total = sum(1 for f in findings if f.failed)
-    title = f"Top failing findings ({len(top)} of {total}, most severe first)"
-    table = Table(title=title, title_justify="left", show_lines=False)
-    table.add_column("Severity", no_wrap=True)
-    table.add_column("Check", no_wrap=True)
-    table.add_column("Account")
-    table.add_column("Resource")
-    table.add_column("Why, and what to do")
+    blocks: list[RenderableType] = [
+        Text(f"Top failing findings ({len(top)} of {total}, most severe first)", style="bold italic")
+    ]
     for f in top:
-        why = Text(f.message)
+        head = Text()
+        head.append(f" {f.severity.value.upper()} ", style=SEVERITY_STYLE[f.severity])
+        head.append(f" {f.check_id}", style="bold")
+        head.append(f"  {inventory.account_name(f.resource.account)} ({f.resource.account})", style="cyan")
+        head.append(f"  {f.resource.region}", style="dim")
+        body = Text("    ")
+        body.append(f.resource.arn, style="dim")
+        body.append("\n    ")
+        body.append(f.message)
         if f.remediation:
-            why.append("\nFix: ", style="bold green")
-            why.append(f.remediation)
-        table.add_row(
-            _t(f.severity.value, SEVERITY_STYLE[f.severity]),
-            _t(f.check_id),
-            _t(inventory.account_name(f.resource.account)),
-            _t(f.resource.name or f.resource.arn),
-            why,
-        )
-    return table
+            body.append("\n    Fix: ", style="bold green")
+            body.append(f.remediation)
+        blocks.extend([head, body])
+    return Group(*blocks)
 
 
 def gaps_table(gaps: Sequence[Gap], inventory: Inventory, limit: int = 20) -> Table:
@@ -113,7 +113,7 @@ def scan_summary(
 ) -> RenderableType:
     parts: list[RenderableType] = [practices_table(findings, inventory)]
     if any(f.failed for f in findings):
-        parts.append(failures_table(findings, inventory, top))
+        parts.append(failures_list(findings, inventory, top))
     if inventory.gaps:
         parts.append(gaps_table(inventory.gaps, inventory))
     parts.append(headline(inventory, findings, seconds))

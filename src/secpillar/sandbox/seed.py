@@ -54,7 +54,7 @@ class SeedOrg:
     root_id: str = ""
     ou_ids: dict[str, str] = field(default_factory=dict)
     _sessions: dict[str, Any] = field(default_factory=dict, repr=False)
-    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+    _lock: threading.RLock = field(default_factory=threading.RLock, repr=False)
 
     @property
     def accounts(self) -> dict[str, str]:

@@ -3,6 +3,7 @@ distributions and the organization's data-classification tag policy.
 
 Layout (bucket names carry the account id: bucket names are global):
 
+* MGMT and LOGS: account-level S3 Block Public Access fully on.
 * MGMT: TAG_POLICY "data-classification" requiring ``DataClassification`` (Public, Internal,
   Confidential) on ``s3:bucket``, attached to the Workloads OU (TEST, STG, PROD).
 * TEST: no account-level public access block; ``test-app-data`` without default encryption or
@@ -353,6 +354,10 @@ def _prod(org: SeedOrg) -> None:
 def seed(org: SeedOrg) -> None:
     """Plant the storage resources and flaws (deterministic names, fixed order)."""
     _tag_policy(org)
+    for account in ("MGMT", "LOGS"):
+        _s3control(org, account).put_public_access_block(
+            AccountId=org.account_id(account), PublicAccessBlockConfiguration=PAB_ALL
+        )
     _test(org)
     _stg(org)
     _prod(org)
