@@ -34,7 +34,7 @@ def _set_auth(url: str, count: str) -> None:
 
 @pytest.fixture(scope="module")
 def restricted() -> Iterator[dict[str, Any]]:
-    """An organization whose scanner may not assume PROD's role nor call GuardDuty (moto enforces
+    """An organization whose scanner may not assume PROD's role nor call S3 (moto enforces
     IAM identity policies once auth is switched on)."""
     with SandboxProcess() as proc:
         org = SeedOrg(proc.url)
@@ -58,7 +58,7 @@ def restricted() -> Iterator[dict[str, Any]]:
                     "Action": "sts:AssumeRole",
                     "Resource": f"arn:aws:iam::{org.account_id('PROD')}:role/*",
                 },
-                {"Effect": "Deny", "Action": "guardduty:*", "Resource": "*"},
+                {"Effect": "Deny", "Action": "s3:*", "Resource": "*"},
             ),
         )
         key = iam.create_access_key(UserName="scanner")["AccessKey"]
@@ -92,8 +92,8 @@ def test_scan_reports_gaps_and_completes(restricted: dict[str, Any], tmp_path: P
     assert any(g["kind"] == "assume_role_failed" and g["account"] == prod for g in gaps), gaps
     denied = {(g["account"], g["service"]) for g in gaps if g["kind"] == "denied"}
     test_acct = restricted["org"].account_id("TEST")
-    assert ("123456789012", "guardduty") in denied
-    assert (test_acct, "guardduty") not in denied  # the deny is on the scanner user, not the member role
+    assert ("123456789012", "s3") in denied
+    assert (test_acct, "s3") not in denied  # the deny is on the scanner user, not the member role
     # The other accounts were still scanned.
     scanned = {r["accountId"] for r in inv["resources"]}
     assert {test_acct, restricted["org"].account_id("LOGS"), "123456789012"} <= scanned
@@ -114,13 +114,13 @@ def test_fail_on_gates_with_exit_3(restricted: dict[str, Any], tmp_path: Path) -
 def test_scanner_credentials_are_denied_elsewhere(restricted: dict[str, Any]) -> None:
     """Sanity: the restriction is really enforced by the server (so the gaps above are real)."""
     key = restricted["key"]
-    gd = boto3.client(
-        "guardduty",
+    s3 = boto3.client(
+        "s3",
         endpoint_url=restricted["url"],
         region_name="us-east-1",
         aws_access_key_id=key["AccessKeyId"],
         aws_secret_access_key=key["SecretAccessKey"],
     )
-    with pytest.raises(gd.exceptions.ClientError) as err:
-        gd.list_detectors()
+    with pytest.raises(s3.exceptions.ClientError) as err:
+        s3.list_buckets()
     assert err.value.response["Error"]["Code"] in {"AccessDenied", "AccessDeniedException", "403"}

@@ -1,0 +1,5 @@
+"""``python -m secpillar``."""
+
+from secpillar.cli.main import main
+
+main()
