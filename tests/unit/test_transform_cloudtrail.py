@@ -64,12 +64,16 @@ def test_stopped_trail_and_write_only_selectors() -> None:
         selectors=load("get_event_selectors_write_only"),
     )
     assert r.configuration["status"]["isLogging"] is False
-    assert r.configuration["eventSelectors"] == [{"includeManagementEvents": True, "readWriteType": "WriteOnly"}]
+    assert r.configuration["eventSelectors"] == [
+        {"includeManagementEvents": True, "readWriteType": "WriteOnly"}
+    ]
 
 
 def test_owned_trails_drop_other_accounts_and_regions() -> None:
     listed = load("describe_trails")["trailList"]
-    other = dict(listed[0], TrailARN="arn:aws:cloudtrail:us-east-1:999999999999:trail/org", IsOrganizationTrail=True)
+    other = dict(
+        listed[0], TrailARN="arn:aws:cloudtrail:us-east-1:999999999999:trail/org", IsOrganizationTrail=True
+    )
     shadow = dict(listed[1], HomeRegion="eu-west-1")
     kept = owned_trails([*listed, other, shadow], ACCT, "us-east-1")
     assert [t["Name"] for t in kept] == ["org-trail", "local-trail"]

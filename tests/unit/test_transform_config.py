@@ -39,8 +39,13 @@ def test_stopped_recorder() -> None:
 def test_status_unknown_and_missing() -> None:
     recorders = load("describe_configuration_recorders")["ConfigurationRecorders"]
     assert "status" not in transform_recorders(recorders, None)[0]
-    assert transform_recorders(recorders, [])[0]["status"] == {"recording": False, "lastStatus": "NOT_STARTED"}
-    assert transform_recorders(load("describe_configuration_recorders_none")["ConfigurationRecorders"], []) == []
+    assert transform_recorders(recorders, [])[0]["status"] == {
+        "recording": False,
+        "lastStatus": "NOT_STARTED",
+    }
+    assert (
+        transform_recorders(load("describe_configuration_recorders_none")["ConfigurationRecorders"], []) == []
+    )
 
 
 def test_account_region_shape() -> None:

@@ -65,7 +65,9 @@ def test_repository_without_policy_and_unknown_parts() -> None:
     assert r.supplementary == {"RepositoryPolicy": None}
     assert r.configuration["imageTagMutability"] == "IMMUTABLE"
     assert r.tags == {"env": "prod"}
-    r = transform_repository(repos()["prod/web"], "1", "us-east-1", policy=None, images=[], registry_scanning=None)
+    r = transform_repository(
+        repos()["prod/web"], "1", "us-east-1", policy=None, images=[], registry_scanning=None
+    )
     assert r.supplementary == {"ImageScanFindings": []}
 
 
@@ -87,9 +89,16 @@ def test_image_scan_states() -> None:
 
 
 def test_latest_images_and_policy_parsing() -> None:
-    many = [{"imageDigest": f"sha256:{i}", "imagePushedAt": f"2026-01-{i:02d}T00:00:00+00:00"} for i in range(1, 26)]
+    many = [
+        {"imageDigest": f"sha256:{i}", "imagePushedAt": f"2026-01-{i:02d}T00:00:00+00:00"}
+        for i in range(1, 26)
+    ]
     latest = latest_images(many)
-    assert len(latest) == 20 and latest[0]["imageDigest"] == "sha256:25" and latest[-1]["imageDigest"] == "sha256:6"
+    assert (
+        len(latest) == 20
+        and latest[0]["imageDigest"] == "sha256:25"
+        and latest[-1]["imageDigest"] == "sha256:6"
+    )
     assert parse_policy(None) == (None, None)
     assert parse_policy("[1]")[1] == "policy is not a JSON object"
     assert parse_policy("{nope")[1].startswith("unparsable policy")

@@ -6,7 +6,7 @@ import json
 from pathlib import Path
 from typing import Any
 
-from secpillar.collect.kms import rotation_applies, transform_key
+from secpillar.collect.kms import is_customer_managed, rotation_applies, transform_key
 
 RECORDED = json.loads(
     (Path(__file__).parent.parent / "fixtures" / "responses" / "kms" / "keys.json").read_text()
@@ -66,3 +66,10 @@ def test_failed_calls_are_unknown() -> None:
     assert r.supplementary["TagsUnknown"] is True
     bad = transform_key(meta, None, {"Policy": "{oops"}, [])
     assert "KeyPolicy" not in bad.supplementary
+
+
+def test_aws_managed_keys_are_recognised() -> None:
+    meta = key("app data")["describe_key"]["KeyMetadata"]
+    assert is_customer_managed(meta, aliases_of(meta["KeyId"]))
+    assert not is_customer_managed(meta, ["alias/aws/ebs"])
+    assert not is_customer_managed({**meta, "KeyManager": "AWS"})

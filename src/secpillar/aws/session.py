@@ -7,9 +7,11 @@ the scan's thread pool. The same code runs against the sandbox and real AWS; onl
 
 from __future__ import annotations
 
+import ipaddress
 import threading
 from dataclasses import dataclass, field
 from typing import Any
+from urllib.parse import urlsplit, urlunsplit
 
 import boto3
 from botocore.config import Config
@@ -18,6 +20,32 @@ DEFAULT_REGION = "us-east-1"
 # Services whose client must not get the account id prepended to the host (S3 Control);
 # against a loopback endpoint this would make the host unresolvable.
 _NO_HOST_PREFIX = {"s3control"}
+
+
+def strip_account_host(request: Any, **_: Any) -> None:
+    """S3 Control's endpoint rules put the account id in front of the host even with
+    ``inject_host_prefix=False`` (botocore 1.44); against a loopback endpoint (the sandbox) that
+    host does not resolve, so take it off again. Real AWS hosts are left alone."""
+    parts = urlsplit(request.url)
+    host = parts.hostname or ""
+    first, _sep, rest = host.partition(".")
+    if not (first.isdigit() and len(first) == 12 and rest):
+        return
+    if rest != "localhost":
+        try:
+            ipaddress.ip_address(rest)
+        except ValueError:
+            return
+    request.url = urlunsplit(parts._replace(netloc=parts.netloc.replace(host, rest, 1)))
+
+
+def prepare_client(client: Any, service: str) -> Any:
+    """Hooks every client of the seam gets (the S3 Control loopback fix)."""
+    if service == "s3control":
+        client.meta.events.register_first(
+            "before-sign.s3-control", strip_account_host, unique_id="secpillar-s3control-loopback"
+        )
+    return client
 
 
 def base_session(
@@ -66,8 +94,11 @@ class ClientFactory:
                 read_timeout=60,
             )
             with self._lock:  # boto3 sessions are not thread-safe; clients are
-                cache[key] = self.session.client(
-                    service, region_name=region, endpoint_url=self.endpoint_url, config=cfg
+                cache[key] = prepare_client(
+                    self.session.client(
+                        service, region_name=region, endpoint_url=self.endpoint_url, config=cfg
+                    ),
+                    service,
                 )
         return cache[key]
 

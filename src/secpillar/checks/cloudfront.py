@@ -8,7 +8,7 @@ from typing import Any
 
 from secpillar.checks.registry import Check, CheckContext, Result, register
 from secpillar.checks.s3 import BUCKET, as_list, bucket_exposure
-from secpillar.model import Resource, Severity
+from secpillar.model import ACCOUNT_TYPE, Resource, Severity
 
 DISTRIBUTION = "AWS::CloudFront::Distribution"
 _S3_DOMAIN = re.compile(
@@ -97,7 +97,7 @@ class OriginBucketNotPublic(Check):
     id = "aws.cloudfront.origin-bucket-not-public"
     title = "CloudFront S3 origin buckets are not public"
     severity = Severity.HIGH
-    resource_types = (DISTRIBUTION,)
+    resource_types = (DISTRIBUTION, BUCKET, ACCOUNT_TYPE)  # buckets and accounts: read, not judged
     wa = ("SEC03-BP07",)
     risk = (
         "A public origin bucket can be read directly, bypassing CloudFront's TLS, WAF, geo "
@@ -109,6 +109,8 @@ class OriginBucketNotPublic(Check):
     )
 
     def evaluate(self, resource: Resource, ctx: CheckContext) -> Iterable[Result]:
+        if resource.resource_type != DISTRIBUTION:
+            return
         public: list[dict[str, Any]] = []
         private: list[str] = []
         for origin in origins(resource):

@@ -29,8 +29,9 @@ ROLE_TYPE = "AWS::IAM::Role"
 POLICY_TYPE = "AWS::IAM::Policy"
 ROOT_ROW = "<root_account>"
 
-_REPORT_TRIES = 10
-_REPORT_WAIT_S = 1.0
+_REPORT_TRIES = 12
+_REPORT_WAIT_S = 0.2
+_REPORT_MAX_WAIT_S = 2.0
 
 
 # ---- pure transforms ---------------------------------------------------------------------
@@ -342,7 +343,7 @@ def _credential_report(ctx: CollectContext, iam: Any) -> dict[str, dict[str, str
             break
         if attempt == _REPORT_TRIES - 1:
             return None
-        time.sleep(_REPORT_WAIT_S)
+        time.sleep(min(_REPORT_WAIT_S * 2**attempt, _REPORT_MAX_WAIT_S))
     report = ctx.call(iam, "get_credential_report")
     if not report or "Content" not in report:
         return None

@@ -1,6 +1,7 @@
 """Collector for KMS: customer managed keys (AWS::KMS::Key) of one account and region.
 
-AWS managed keys are skipped (their rotation and policy are AWS's). For each customer managed
+AWS managed keys are skipped (their rotation and policy are AWS's): ``KeyManager`` AWS, or an
+``alias/aws/...`` alias. For each customer managed
 key: the ``DescribeKey`` metadata (camelized) as configuration, ``keyRotationEnabled`` where
 rotation is meaningful (symmetric encryption keys with AWS-generated material that are not pending
 deletion), the ``default`` key policy parsed into ``supplementary["KeyPolicy"]`` and the tags.
@@ -29,6 +30,12 @@ def rotation_applies(metadata: Mapping[str, Any]) -> bool:
         and metadata.get("Origin", "AWS_KMS") == "AWS_KMS"
         and metadata.get("KeyState") not in _PENDING
     )
+
+
+def is_customer_managed(metadata: Mapping[str, Any], aliases: Sequence[str] = ()) -> bool:
+    """Customer managed: ``KeyManager`` CUSTOMER and no ``alias/aws/`` alias (only AWS gives
+    those; moto reports the keys behind them as CUSTOMER)."""
+    return metadata.get("KeyManager") == "CUSTOMER" and not any(a.startswith("alias/aws/") for a in aliases)
 
 
 def transform_key(
@@ -99,9 +106,9 @@ class KmsCollector(Collector):
             if not described:
                 continue
             meta = described["KeyMetadata"]
-            if meta.get("KeyManager") != "CUSTOMER":
-                continue
             kid = meta["KeyId"]
+            if not is_customer_managed(meta, aliases.get(kid, ())):
+                continue
             rotation = ctx.call(kms, "get_key_rotation_status", KeyId=kid) if rotation_applies(meta) else None
             policy = ctx.call(kms, "get_key_policy", KeyId=kid, PolicyName="default")
             tags = ctx.paginate(kms, "list_resource_tags", "Tags", KeyId=kid)

@@ -1,4 +1,5 @@
-"""Collector for S3: every bucket (AWS::S3::Bucket) and the account-level public access block.
+"""Collectors for S3: every bucket (AWS::S3::Bucket, collector ``s3``) and the account-level
+public access block (AWS::::Account ``S3AccountPublicAccessBlock``, collector ``s3control``).
 
 ``list_buckets`` is global, so the collector runs once per account; each bucket's own calls go
 to a client of the bucket's region (``BucketRegion`` from ``ListBuckets`` where AWS gives it,
@@ -13,12 +14,10 @@ failed (unknown); a configuration that does not exist is ``None`` (a state the c
 
 from __future__ import annotations
 
-import ipaddress
 import json
 from collections.abc import Iterable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
-from urllib.parse import urlsplit, urlunsplit
 
 from secpillar.collect.base import CollectContext, Collector, Scope, camelize, register, tag_dict
 from secpillar.model import ACCOUNT_TYPE, GLOBAL, Resource, account_arn
@@ -162,35 +161,29 @@ def transform_account_pab(
     )
 
 
-def _strip_account_host(request: Any, **_: Any) -> None:
-    """S3 Control's endpoint rules put the account id in front of the host; against a loopback
-    endpoint (the sandbox) that host does not resolve, so take it off again."""
-    parts = urlsplit(request.url)
-    host = parts.hostname or ""
-    first, _sep, rest = host.partition(".")
-    if not (first.isdigit() and len(first) == 12 and rest):
-        return
-    if rest != "localhost":
-        try:
-            ipaddress.ip_address(rest)
-        except ValueError:
-            return
-    request.url = urlunsplit(parts._replace(netloc=parts.netloc.replace(host, rest, 1)))
+@register
+class S3AccountCollector(Collector):
+    """The account-level public access block (one S3 Control call), kept apart from the bucket
+    listing so that a scan reading only AWS::::Account does not list every bucket."""
 
+    id = "s3control"
+    scope = Scope.ACCOUNT
+    resource_types = (ACCOUNT_TYPE,)
+    permissions = ("s3:GetAccountPublicAccessBlock",)
 
-def s3control_client(ctx: CollectContext) -> Any:
-    client = ctx.client("s3control")
-    client.meta.events.register_first(
-        "before-sign.s3-control", _strip_account_host, unique_id="secpillar-s3control-loopback"
-    )
-    return client
+    def collect(self, ctx: CollectContext) -> Iterable[Resource]:
+        pab = ctx.call(
+            ctx.client("s3control"), "get_public_access_block", absent=NO_PAB, AccountId=ctx.account_id
+        )
+        if pab is not None:
+            yield transform_account_pab(ctx.account_id, ctx.account_name, pab, ctx.partition)
 
 
 @register
 class S3Collector(Collector):
     id = "s3"
     scope = Scope.ACCOUNT
-    resource_types = (BUCKET_TYPE, ACCOUNT_TYPE)
+    resource_types = (BUCKET_TYPE,)
     permissions = (
         "s3:ListAllMyBuckets",
         "s3:GetBucketLocation",
@@ -201,15 +194,9 @@ class S3Collector(Collector):
         "s3:GetBucketVersioning",
         "s3:GetBucketLogging",
         "s3:GetBucketTagging",
-        "s3:GetAccountPublicAccessBlock",
     )
 
     def collect(self, ctx: CollectContext) -> Iterable[Resource]:
-        pab = ctx.call(
-            s3control_client(ctx), "get_public_access_block", absent=NO_PAB, AccountId=ctx.account_id
-        )
-        if pab is not None:
-            yield transform_account_pab(ctx.account_id, ctx.account_name, pab, ctx.partition)
         buckets = ctx.paginate(ctx.client("s3"), "list_buckets", "Buckets")
         if not buckets:
             return

@@ -23,6 +23,7 @@ import boto3
 from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError
 
+from secpillar.aws.session import prepare_client
 from secpillar.errors import SandboxError
 from secpillar.sandbox.manifest import Manifest
 
@@ -89,9 +90,10 @@ class SeedOrg:
     def client(self, account: str, service: str, region: str | None = None) -> Any:
         """A boto3 client acting in ``account`` (a name: MGMT, LOGS, TEST, STG, PROD)."""
         cfg = Config(inject_host_prefix=service != "s3control", retries={"max_attempts": 3})
-        return self._session(account).client(
+        client = self._session(account).client(
             service, region_name=region or self.region, endpoint_url=self.endpoint_url, config=cfg
         )
+        return prepare_client(client, service)
 
 
 def _post(url: str) -> None:

@@ -30,6 +30,9 @@ def make_app() -> Any:
     """moto's WSGI application (every service, dispatched by host and signature)."""
     from moto.moto_server.werkzeug_app import DomainDispatcherApplication, create_backend_app
 
+    from secpillar.sandbox.moto_patches import apply_all
+
+    apply_all()
     return DomainDispatcherApplication(create_backend_app)
 
 

@@ -38,7 +38,9 @@ def _seed_management(org: SeedOrg) -> None:
         "AdminFullAccess": policy(_allow("*")),
         "DevelopersCompute": policy(_allow("ec2:*")),
         "TestersReadOnly": policy(_allow(READ_ONLY_ACTIONS)),
-        "ManagersBilling": policy(_allow(["ce:GetCostAndUsage", "budgets:ViewBudget", "aws-portal:ViewBilling"])),
+        "ManagersBilling": policy(
+            _allow(["ce:GetCostAndUsage", "budgets:ViewBudget", "aws-portal:ViewBilling"])
+        ),
     }
     arns: dict[str, str] = {}
     for name, doc in policies.items():
@@ -58,7 +60,9 @@ def _seed_management(org: SeedOrg) -> None:
         "Customer managed policy of group Developers allows 'ec2:*' on every resource.",
     )
     m.clean_resource("MGMT", "policy TestersReadOnly", arns["TestersReadOnly"], "Read-only actions, listed.")
-    m.clean_resource("MGMT", "policy ManagersBilling", arns["ManagersBilling"], "Billing read actions, listed.")
+    m.clean_resource(
+        "MGMT", "policy ManagersBilling", arns["ManagersBilling"], "Billing read actions, listed."
+    )
 
     groups = {
         "Admins": "AdminFullAccess",
@@ -74,7 +78,12 @@ def _seed_management(org: SeedOrg) -> None:
         m.clean_resource("MGMT", f"group {group}", group_arns[group], "Group with a narrow managed policy.")
 
     users: dict[str, str] = {}
-    for user, group in (("alice", "Admins"), ("bob", "Developers"), ("carol", "Testers"), ("dave", "Managers")):
+    for user, group in (
+        ("alice", "Admins"),
+        ("bob", "Developers"),
+        ("carol", "Testers"),
+        ("dave", "Managers"),
+    ):
         users[user] = iam.create_user(UserName=user)["User"]["Arn"]
         iam.add_user_to_group(GroupName=group, UserName=user)
 
@@ -84,7 +93,9 @@ def _seed_management(org: SeedOrg) -> None:
     iam.enable_mfa_device(
         UserName="alice", SerialNumber=serial, AuthenticationCode1="123456", AuthenticationCode2="654321"
     )
-    m.clean_resource("MGMT", "user alice", users["alice"], "Console user with MFA, permissions through a group.")
+    m.clean_resource(
+        "MGMT", "user alice", users["alice"], "Console user with MFA, permissions through a group."
+    )
 
     # bob: console password, no MFA.
     iam.create_login_profile(UserName="bob", Password="Tr0ub4dor&3-password")
@@ -170,7 +181,9 @@ def _seed_member(org: SeedOrg, account: str) -> None:
         Description="Operators from the management account",
     )["Role"]["Arn"]
     iam.put_role_policy(
-        RoleName="CrossAccountAdmin", PolicyName="read-inventory", PolicyDocument=policy(_allow(READ_ONLY_ACTIONS))
+        RoleName="CrossAccountAdmin",
+        PolicyName="read-inventory",
+        PolicyDocument=policy(_allow(READ_ONLY_ACTIONS)),
     )
     if account == "STG":
         m.flaw(
@@ -196,7 +209,9 @@ def _seed_member(org: SeedOrg, account: str) -> None:
             Description="Third-party auditor",
         )["Role"]["Arn"]
         iam.put_role_policy(
-            RoleName="VendorAudit", PolicyName="read-inventory", PolicyDocument=policy(_allow(READ_ONLY_ACTIONS))
+            RoleName="VendorAudit",
+            PolicyName="read-inventory",
+            PolicyDocument=policy(_allow(READ_ONLY_ACTIONS)),
         )
         m.flaw(
             "aws.iam.role-trust-outside-organization",
@@ -243,7 +258,8 @@ def _seed_scp(org: SeedOrg) -> None:
             account,
             f"account {account}",
             f"arn:aws:iam::{org.account_id(account)}:root",
-            f"Account {account} (OU NonProd) has only FullAWSAccess on its path: SCP Guardrails is not attached.",
+            f"Account {account} (OU NonProd) has only FullAWSAccess on its path: SCP Guardrails is not "
+            "attached.",
         )
 
 

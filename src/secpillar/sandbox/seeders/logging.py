@@ -18,11 +18,14 @@ import json
 import urllib.request
 from typing import Any
 
+from botocore.exceptions import ClientError
+
 from secpillar.model import account_region_arn
 from secpillar.sandbox.seed import REGION, SeedOrg, policy
 
 ORG_TRAIL = "secpillar-org-trail"
 IMAGE_TAG = "1.0.0"
+CONFIG_ROLE = "config.amazonaws.com/AWSServiceRoleForConfig"
 
 
 def _manifest(account: str) -> str:
@@ -53,7 +56,14 @@ def _log_bucket(org: SeedOrg) -> str:
     logs = org.account_id("LOGS")
     bucket = f"secpillar-org-cloudtrail-{logs}"
     s3 = org.client("LOGS", "s3")
-    s3.create_bucket(Bucket=bucket)
+    try:
+        s3.create_bucket(Bucket=bucket)
+    except ClientError as exc:  # another seeder may have made the archive bucket already
+        if exc.response.get("Error", {}).get("Code") not in {
+            "BucketAlreadyOwnedByYou",
+            "BucketAlreadyExists",
+        }:
+            raise
     s3.put_public_access_block(
         Bucket=bucket,
         PublicAccessBlockConfiguration={
@@ -67,7 +77,9 @@ def _log_bucket(org: SeedOrg) -> str:
     s3.put_bucket_encryption(
         Bucket=bucket,
         ServerSideEncryptionConfiguration={
-            "Rules": [{"ApplyServerSideEncryptionByDefault": {"SSEAlgorithm": "AES256"}, "BucketKeyEnabled": True}]
+            "Rules": [
+                {"ApplyServerSideEncryptionByDefault": {"SSEAlgorithm": "AES256"}, "BucketKeyEnabled": True}
+            ]
         },
     )
     services = {"Service": ["cloudtrail.amazonaws.com", "config.amazonaws.com"]}
@@ -161,12 +173,10 @@ def _trails(org: SeedOrg) -> None:
         "MGMT",
         f"trail {ORG_TRAIL}",
         arn,
-        "Organization trail: multi-region, logging, log file validation, KMS, delivering to the LOGS account.",
+        "Organization trail: multi-region, logging, log file validation, KMS, delivering to LOGS.",
     )
 
-    arn = _trail(
-        org, "PROD", "prod-audit-trail", S3BucketName=bucket, IsMultiRegionTrail=True, KmsKeyId=key
-    )
+    arn = _trail(org, "PROD", "prod-audit-trail", S3BucketName=bucket, IsMultiRegionTrail=True, KmsKeyId=key)
     org.manifest.flaw(
         "aws.cloudtrail.log-file-validation",
         "PROD",
@@ -204,11 +214,20 @@ def _trails(org: SeedOrg) -> None:
     )
 
     arn = _trail(
-        org, "TEST", "test-audit-trail", S3BucketName=bucket, IsMultiRegionTrail=True, EnableLogFileValidation=True
+        org,
+        "TEST",
+        "test-audit-trail",
+        S3BucketName=bucket,
+        IsMultiRegionTrail=True,
+        EnableLogFileValidation=True,
     )
     org.client("TEST", "cloudtrail").stop_logging(Name="test-audit-trail")
     org.manifest.flaw(
-        "aws.cloudtrail.logging", "TEST", "trail test-audit-trail", arn, "Trail exists but logging is stopped."
+        "aws.cloudtrail.logging",
+        "TEST",
+        "trail test-audit-trail",
+        arn,
+        "Trail exists but logging is stopped.",
     )
     org.manifest.flaw(
         "aws.cloudtrail.kms-encryption",
@@ -226,7 +245,7 @@ def _region_arn(org: SeedOrg, account: str) -> str:
 def _config(org: SeedOrg, bucket: str) -> None:
     for account in ("MGMT", "LOGS", "PROD", "STG"):
         cfg = org.client(account, "config")
-        role = f"arn:aws:iam::{org.account_id(account)}:role/aws-service-role/config.amazonaws.com/AWSServiceRoleForConfig"
+        role = f"arn:aws:iam::{org.account_id(account)}:role/aws-service-role/{CONFIG_ROLE}"
         cfg.put_configuration_recorder(
             ConfigurationRecorder={
                 "name": "default",
@@ -255,7 +274,9 @@ def _config(org: SeedOrg, bucket: str) -> None:
 
 def _guardduty(org: SeedOrg) -> None:
     for account in ("MGMT", "LOGS", "PROD"):
-        org.client(account, "guardduty").create_detector(Enable=True, FindingPublishingFrequency="FIFTEEN_MINUTES")
+        org.client(account, "guardduty").create_detector(
+            Enable=True, FindingPublishingFrequency="FIFTEEN_MINUTES"
+        )
     org.client("TEST", "guardduty").create_detector(Enable=False)
     org.manifest.flaw(
         "aws.guardduty.enabled",
@@ -265,7 +286,11 @@ def _guardduty(org: SeedOrg) -> None:
         "The GuardDuty detector is suspended.",
     )
     org.manifest.flaw(
-        "aws.guardduty.enabled", "STG", f"guardduty {REGION}", _region_arn(org, "STG"), "No GuardDuty detector."
+        "aws.guardduty.enabled",
+        "STG",
+        f"guardduty {REGION}",
+        _region_arn(org, "STG"),
+        "No GuardDuty detector.",
     )
 
 
@@ -279,7 +304,10 @@ def _plant_critical_finding(org: SeedOrg, account: str, repository: str) -> bool
                 "registryId": org.account_id(account),
                 "repositoryName": repository,
                 "imageId": {"imageTag": IMAGE_TAG},
-                "imageScanStatus": {"status": "COMPLETE", "description": "The scan was completed successfully."},
+                "imageScanStatus": {
+                    "status": "COMPLETE",
+                    "description": "The scan was completed successfully.",
+                },
                 "imageScanFindings": {
                     "findingSeverityCounts": {"CRITICAL": 1, "HIGH": 1},
                     "findings": [
@@ -327,7 +355,9 @@ def _ecr(org: SeedOrg) -> None:
             )["repository"]["repositoryArn"]
         )
         if env in {"PROD", "TEST"}:
-            ecr.put_image(repositoryName=name, imageManifest=_manifest(org.account_id(env)), imageTag=IMAGE_TAG)
+            ecr.put_image(
+                repositoryName=name, imageManifest=_manifest(org.account_id(env)), imageTag=IMAGE_TAG
+            )
             if env == "TEST":
                 planted = _plant_critical_finding(org, env, name)
             ecr.start_image_scan(repositoryName=name, imageId={"imageTag": IMAGE_TAG})

@@ -20,11 +20,9 @@ Layout (bucket names carry the account id: bucket names are global):
 
 from __future__ import annotations
 
-import ipaddress
 import json
 from collections.abc import Sequence
 from typing import Any
-from urllib.parse import urlsplit, urlunsplit
 
 from secpillar.sandbox.seed import ENVIRONMENTS, SeedOrg, policy
 
@@ -45,27 +43,8 @@ TAG_VALUES = ("Public", "Internal", "Confidential")
 CACHING_OPTIMIZED = "658327ea-f89d-4fab-a63d-7e88639e58f6"
 
 
-def _strip_account_host(request: Any, **_: Any) -> None:
-    """S3 Control puts the account id in front of the host; a loopback host must lose it."""
-    parts = urlsplit(request.url)
-    host = parts.hostname or ""
-    first, _sep, rest = host.partition(".")
-    if not (first.isdigit() and len(first) == 12 and rest):
-        return
-    if rest != "localhost":
-        try:
-            ipaddress.ip_address(rest)
-        except ValueError:
-            return
-    request.url = urlunsplit(parts._replace(netloc=parts.netloc.replace(host, rest, 1)))
-
-
-def _s3control(org: SeedOrg, account: str) -> Any:
-    client = org.client(account, "s3control")
-    client.meta.events.register_first(
-        "before-sign.s3-control", _strip_account_host, unique_id="secpillar-s3control-loopback"
-    )
-    return client
+def s3control(org: SeedOrg, account: str) -> Any:
+    return org.client(account, "s3control")
 
 
 def _arn(name: str) -> str:
@@ -262,7 +241,7 @@ def _test(org: SeedOrg) -> None:
 
 def _stg(org: SeedOrg) -> None:
     m, acct = org.manifest, org.account_id("STG")
-    _s3control(org, "STG").put_public_access_block(AccountId=acct, PublicAccessBlockConfiguration=PAB_ALL)
+    s3control(org, "STG").put_public_access_block(AccountId=acct, PublicAccessBlockConfiguration=PAB_ALL)
     name = f"stg-app-data-{acct}"
     arn = _bucket(org, "STG", name, versioning=False, tls_only=False, classification=None)
     m.flaw("aws.s3.bucket-tls-only", "STG", name, arn, "No bucket policy denying aws:SecureTransport=false")
@@ -273,7 +252,7 @@ def _stg(org: SeedOrg) -> None:
 
 def _prod(org: SeedOrg) -> None:
     m, acct = org.manifest, org.account_id("PROD")
-    _s3control(org, "PROD").put_public_access_block(
+    s3control(org, "PROD").put_public_access_block(
         AccountId=acct, PublicAccessBlockConfiguration=PAB_ACLS_ONLY
     )
     m.flaw(
@@ -355,7 +334,7 @@ def seed(org: SeedOrg) -> None:
     """Plant the storage resources and flaws (deterministic names, fixed order)."""
     _tag_policy(org)
     for account in ("MGMT", "LOGS"):
-        _s3control(org, account).put_public_access_block(
+        s3control(org, account).put_public_access_block(
             AccountId=org.account_id(account), PublicAccessBlockConfiguration=PAB_ALL
         )
     _test(org)
