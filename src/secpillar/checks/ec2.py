@@ -24,7 +24,14 @@ WORLD_V6 = "::/0"
 DEFAULT_ADMIN_PORTS = (22, 3389)
 _ALL = {"-1", "all"}
 _TCP_UDP = {"tcp", "udp", "6", "17"}
-_PROTO_NAMES = {"6": "TCP", "17": "UDP", "tcp": "TCP", "udp": "UDP", "-1": "all protocols", "all": "all protocols"}
+_PROTO_NAMES = {
+    "6": "TCP",
+    "17": "UDP",
+    "tcp": "TCP",
+    "udp": "UDP",
+    "-1": "all protocols",
+    "all": "all protocols",
+}
 
 
 def admin_ports(ctx: CheckContext) -> tuple[int, ...]:
@@ -170,9 +177,9 @@ class SgAllTrafficOpen(Check):
         name = resource.display_name
         if sources:
             yield self.failed(
-                f"Security group '{name}' ({resource.resource_id}) allows all inbound traffic (every protocol "
-                f"and port) from {' and '.join(sources)}: every service on its instances is exposed to the "
-                "internet.",
+                f"Security group '{name}' ({resource.resource_id}) allows all inbound traffic (every "
+                f"protocol and port) from {' and '.join(sources)}: every service on its instances is "
+                "exposed to the internet.",
                 sources=sources,
             )
         else:
@@ -278,7 +285,9 @@ class NaclAdminPortsOpen(Check):
                 )
         name = resource.display_name
         if allowed:
-            desc = "; ".join(f"port {a['port']} by rule {a['ruleNumber']} from {a['source']}" for a in allowed)
+            desc = "; ".join(
+                f"port {a['port']} by rule {a['ruleNumber']} from {a['source']}" for a in allowed
+            )
             yield self.failed(
                 f"Network ACL '{name}' ({resource.resource_id}) allows inbound remote administration traffic "
                 f"from the internet ({desc}): the subnet layer does not stop SSH/RDP from anywhere.",
@@ -357,7 +366,9 @@ class EbsVolumeEncrypted(Check):
             return
         name = resource.display_name
         if encrypted:
-            yield self.passed(f"EBS volume '{name}' is encrypted.", kmsKeyId=resource.configuration.get("kmsKeyId"))
+            yield self.passed(
+                f"EBS volume '{name}' is encrypted.", kmsKeyId=resource.configuration.get("kmsKeyId")
+            )
         else:
             attached = [a.get("instanceId") for a in resource.configuration.get("attachments") or ()]
             yield self.failed(

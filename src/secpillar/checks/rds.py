@@ -123,7 +123,8 @@ class RdsInPrivateSubnets(Check):
                         "routeTable": table.resource_id,
                         "routes": [
                             {
-                                "destination": r.get("destinationCidrBlock") or r.get("destinationIpv6CidrBlock"),
+                                "destination": r.get("destinationCidrBlock")
+                                or r.get("destinationIpv6CidrBlock"),
                                 "gateway": r.get("gatewayId"),
                             }
                             for r in routes

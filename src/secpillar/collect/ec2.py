@@ -95,7 +95,9 @@ def transform_vpc(
     return _resource(VPC, "vpc", vpc_id, raw, account_id, region, partition, supplementary=supp)
 
 
-def transform_subnet(raw: Mapping[str, Any], account_id: str, region: str, partition: str = "aws") -> Resource:
+def transform_subnet(
+    raw: Mapping[str, Any], account_id: str, region: str, partition: str = "aws"
+) -> Resource:
     sid = str(raw["SubnetId"])
     return _resource(
         SUBNET,
@@ -173,7 +175,9 @@ def transform_network_acl(
     return _resource(NETWORK_ACL, "network-acl", aid, raw, account_id, region, partition, relationships=rels)
 
 
-def transform_instance(raw: Mapping[str, Any], account_id: str, region: str, partition: str = "aws") -> Resource:
+def transform_instance(
+    raw: Mapping[str, Any], account_id: str, region: str, partition: str = "aws"
+) -> Resource:
     iid = str(raw["InstanceId"])
     rels = _rel("Is contained in Vpc", VPC, raw.get("VpcId")) + _rel(
         "Is contained in Subnet", SUBNET, raw.get("SubnetId")
@@ -189,7 +193,9 @@ def transform_instance(raw: Mapping[str, Any], account_id: str, region: str, par
     return _resource(INSTANCE, "instance", iid, raw, account_id, region, partition, relationships=rels)
 
 
-def transform_volume(raw: Mapping[str, Any], account_id: str, region: str, partition: str = "aws") -> Resource:
+def transform_volume(
+    raw: Mapping[str, Any], account_id: str, region: str, partition: str = "aws"
+) -> Resource:
     vid = str(raw["VolumeId"])
     rels: tuple[Relationship, ...] = ()
     for att in raw.get("Attachments") or ():
@@ -212,7 +218,14 @@ def transform_tgw_attachment(
     if raw.get("ResourceType") == "vpc":
         rels += _rel("Is attached to Vpc", VPC, raw.get("ResourceId"))
     return _resource(
-        TGW_ATTACHMENT, "transit-gateway-attachment", aid, raw, account_id, region, partition, relationships=rels
+        TGW_ATTACHMENT,
+        "transit-gateway-attachment",
+        aid,
+        raw,
+        account_id,
+        region,
+        partition,
+        relationships=rels,
     )
 
 
@@ -319,7 +332,9 @@ class Ec2TransitGatewayCollector(Collector):
     def collect(self, ctx: CollectContext) -> Iterator[Resource]:
         ec2 = ctx.client("ec2")
         acct, region, part = ctx.account_id, ctx.region, ctx.partition
-        tgws = [t for t in ctx.paginate(ec2, "describe_transit_gateways", "TransitGateways") or () if _live(t)]
+        tgws = [
+            t for t in ctx.paginate(ec2, "describe_transit_gateways", "TransitGateways") or () if _live(t)
+        ]
         if not tgws:
             return
         for tgw in tgws:

@@ -24,11 +24,17 @@ def transform_db_instance(
         rels.append(Relationship("Is contained in Vpc", "AWS::EC2::VPC", str(group["VpcId"])))
     for sub in group.get("Subnets") or ():
         if sub.get("SubnetIdentifier"):
-            rels.append(Relationship("Is associated with Subnet", "AWS::EC2::Subnet", str(sub["SubnetIdentifier"])))
+            rels.append(
+                Relationship("Is associated with Subnet", "AWS::EC2::Subnet", str(sub["SubnetIdentifier"]))
+            )
     for sg in raw.get("VpcSecurityGroups") or ():
         if sg.get("VpcSecurityGroupId"):
             rels.append(
-                Relationship("Is associated with SecurityGroup", "AWS::EC2::SecurityGroup", str(sg["VpcSecurityGroupId"]))
+                Relationship(
+                    "Is associated with SecurityGroup",
+                    "AWS::EC2::SecurityGroup",
+                    str(sg["VpcSecurityGroupId"]),
+                )
             )
     return Resource(
         resource_type=DB_INSTANCE,

@@ -30,7 +30,7 @@ def patch_cloudfront_origins() -> None:
         self.origin_access_control_id = origin.get("OriginAccessControlId") or ""
 
     setattr(__init__, _MARK, True)
-    models.Origin.__init__ = __init__
+    models.Origin.__init__ = __init__  # type: ignore[method-assign]
 
 
 def apply_all() -> None:

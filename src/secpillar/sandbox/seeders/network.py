@@ -52,12 +52,15 @@ def _arn(org: SeedOrg, env: str, kind: str, rid: str) -> str:
 
 def _build_vpc(org: SeedOrg, ec2: Any, env: str, n: int) -> Vpc:
     low = env.lower()
-    vpc_id = ec2.create_vpc(CidrBlock=f"10.{n}.0.0/16", TagSpecifications=_tags("vpc", f"{low}-vpc", env))["Vpc"][
-        "VpcId"
-    ]
+    vpc_id = ec2.create_vpc(CidrBlock=f"10.{n}.0.0/16", TagSpecifications=_tags("vpc", f"{low}-vpc", env))[
+        "Vpc"
+    ]["VpcId"]
     vpc = Vpc(env, org.account_id(env), vpc_id)
     for i, az in enumerate(AZS):
-        for tier, third, target in (("public", i, vpc.public_subnets), ("private", 10 + i, vpc.private_subnets)):
+        for tier, third, target in (
+            ("public", i, vpc.public_subnets),
+            ("private", 10 + i, vpc.private_subnets),
+        ):
             sub = ec2.create_subnet(
                 VpcId=vpc_id,
                 CidrBlock=f"10.{n}.{third}.0/24",
@@ -71,11 +74,13 @@ def _build_vpc(org: SeedOrg, ec2: Any, env: str, n: int) -> Vpc:
     ec2.attach_internet_gateway(InternetGatewayId=igw, VpcId=vpc_id)
     eip = ec2.allocate_address(Domain="vpc")["AllocationId"]
     nat = ec2.create_nat_gateway(
-        SubnetId=vpc.public_subnets[0], AllocationId=eip, TagSpecifications=_tags("natgateway", f"{low}-nat", env)
+        SubnetId=vpc.public_subnets[0],
+        AllocationId=eip,
+        TagSpecifications=_tags("natgateway", f"{low}-nat", env),
     )["NatGateway"]["NatGatewayId"]
-    vpc.public_rt = ec2.create_route_table(VpcId=vpc_id, TagSpecifications=_tags("route-table", f"{low}-public", env))[
-        "RouteTable"
-    ]["RouteTableId"]
+    vpc.public_rt = ec2.create_route_table(
+        VpcId=vpc_id, TagSpecifications=_tags("route-table", f"{low}-public", env)
+    )["RouteTable"]["RouteTableId"]
     ec2.create_route(RouteTableId=vpc.public_rt, DestinationCidrBlock=WORLD, GatewayId=igw)
     vpc.private_rt = ec2.create_route_table(
         VpcId=vpc_id, TagSpecifications=_tags("route-table", f"{low}-private", env)
@@ -104,7 +109,9 @@ def _sg(ec2: Any, vpc: Vpc, name: str, description: str, perms: list[dict[str, A
     return gid
 
 
-def _tcp(port: int, *, cidr: str | None = None, cidr6: str | None = None, group: str | None = None) -> dict[str, Any]:
+def _tcp(
+    port: int, *, cidr: str | None = None, cidr6: str | None = None, group: str | None = None
+) -> dict[str, Any]:
     perm: dict[str, Any] = {"IpProtocol": "tcp", "FromPort": port, "ToPort": port}
     if cidr:
         perm["IpRanges"] = [{"CidrIp": cidr}]
@@ -122,7 +129,9 @@ def _security_groups(ec2: Any, vpc: Vpc) -> None:
     _sg(ec2, vpc, f"{low}-db", "PostgreSQL from the application tier", [_tcp(5432, group=app)])
 
 
-def _nacl_entries(ec2: Any, acl: str, entries: list[tuple[int, str, str, tuple[int, int] | None, str]]) -> None:
+def _nacl_entries(
+    ec2: Any, acl: str, entries: list[tuple[int, str, str, tuple[int, int] | None, str]]
+) -> None:
     """entries: (rule number, action, protocol, port range or None, source CIDR), inbound; plus one
     outbound allow-all."""
     for number, action, proto, ports, cidr in entries:
@@ -130,7 +139,13 @@ def _nacl_entries(ec2: Any, acl: str, entries: list[tuple[int, str, str, tuple[i
         if ports is not None:
             kw["PortRange"] = {"From": ports[0], "To": ports[1]}
         ec2.create_network_acl_entry(
-            NetworkAclId=acl, RuleNumber=number, Protocol=proto, RuleAction=action, Egress=False, CidrBlock=cidr, **kw
+            NetworkAclId=acl,
+            RuleNumber=number,
+            Protocol=proto,
+            RuleAction=action,
+            Egress=False,
+            CidrBlock=cidr,
+            **kw,
         )
     ec2.create_network_acl_entry(
         NetworkAclId=acl, RuleNumber=100, Protocol="-1", RuleAction="allow", Egress=True, CidrBlock=WORLD
@@ -148,7 +163,9 @@ def _nacl(ec2: Any, vpc: Vpc, name: str, subnets: list[str], entries: list[Any])
     for existing in current["NetworkAcls"]:
         for assoc in existing.get("Associations") or ():
             if assoc.get("SubnetId") in subnets:
-                ec2.replace_network_acl_association(AssociationId=assoc["NetworkAclAssociationId"], NetworkAclId=acl)
+                ec2.replace_network_acl_association(
+                    AssociationId=assoc["NetworkAclAssociationId"], NetworkAclId=acl
+                )
     return acl
 
 
@@ -222,7 +239,10 @@ def _instance(ec2: Any, vpc: Vpc, name: str, subnet: str, sg: str, *, tokens: st
 
 def _volume(ec2: Any, env: str, name: str, *, encrypted: bool) -> str:
     vol = ec2.create_volume(
-        AvailabilityZone=AZS[0], Size=10, VolumeType="gp3", Encrypted=encrypted,
+        AvailabilityZone=AZS[0],
+        Size=10,
+        VolumeType="gp3",
+        Encrypted=encrypted,
         TagSpecifications=_tags("volume", name, env),
     )
     return str(vol["VolumeId"])
@@ -240,22 +260,33 @@ def seed(org: SeedOrg) -> None:
 def _seed_test(org: SeedOrg, vpc: Vpc) -> None:
     m, env, ec2 = org.manifest, "TEST", org.client("TEST", "ec2")
     m.flaw(
-        "aws.ec2.vpc-flow-logs", env, "vpc test-vpc", _arn(org, env, "vpc", vpc.vpc_id),
+        "aws.ec2.vpc-flow-logs",
+        env,
+        "vpc test-vpc",
+        _arn(org, env, "vpc", vpc.vpc_id),
         "TEST's VPC has no flow log: no record of its traffic.",
     )
     bastion = _sg(ec2, vpc, "test-bastion", "SSH for the team", [_tcp(22, cidr=WORLD)])
     m.flaw(
-        "aws.ec2.sg-admin-ports-ipv4", env, "sg test-bastion", _arn(org, env, "security-group", bastion),
+        "aws.ec2.sg-admin-ports-ipv4",
+        env,
+        "sg test-bastion",
+        _arn(org, env, "security-group", bastion),
         "Security group open to SSH (22) from 0.0.0.0/0.",
     )
     default_sg = _default_sg(ec2, vpc.vpc_id)["GroupId"]
     m.flaw(
-        "aws.ec2.default-sg-restricts-all", env, "sg default (test-vpc)",
+        "aws.ec2.default-sg-restricts-all",
+        env,
+        "sg default (test-vpc)",
         _arn(org, env, "security-group", default_sg),
         "The default security group of TEST's VPC keeps its allow-all outbound rule.",
     )
     acl = _nacl(
-        ec2, vpc, "test-public-acl", vpc.public_subnets,
+        ec2,
+        vpc,
+        "test-public-acl",
+        vpc.public_subnets,
         [
             (100, "allow", "6", (22, 22), WORLD),
             (110, "allow", "6", (443, 443), WORLD),
@@ -263,28 +294,40 @@ def _seed_test(org: SeedOrg, vpc: Vpc) -> None:
         ],
     )
     m.flaw(
-        "aws.ec2.nacl-admin-ports-open", env, "nacl test-public-acl", _arn(org, env, "network-acl", acl),
+        "aws.ec2.nacl-admin-ports-open",
+        env,
+        "nacl test-public-acl",
+        _arn(org, env, "network-acl", acl),
         "Public subnets' network ACL allows SSH (22) and the ephemeral range (covering 3389) from 0.0.0.0/0.",
     )
     _nacl(ec2, vpc, "test-private-acl", vpc.private_subnets, _guarded(1))
-    web = _instance(
-        ec2, vpc, "test-web", vpc.public_subnets[0], bastion, tokens="optional", public_ip=True
-    )
+    web = _instance(ec2, vpc, "test-web", vpc.public_subnets[0], bastion, tokens="optional", public_ip=True)
     m.flaw(
-        "aws.ec2.imdsv2-required", env, "instance test-web", _arn(org, env, "instance", web),
+        "aws.ec2.imdsv2-required",
+        env,
+        "instance test-web",
+        _arn(org, env, "instance", web),
         "Instance accepts IMDSv1 (HttpTokens=optional).",
     )
     m.flaw(
-        "aws.ec2.instance-no-public-ip", env, "instance test-web", _arn(org, env, "instance", web),
+        "aws.ec2.instance-no-public-ip",
+        env,
+        "instance test-web",
+        _arn(org, env, "instance", web),
         "Instance has a public IPv4 address.",
     )
     vol = _volume(ec2, env, "test-scratch", encrypted=False)
     m.flaw(
-        "aws.ec2.ebs-volume-encrypted", env, "volume test-scratch", _arn(org, env, "volume", vol),
+        "aws.ec2.ebs-volume-encrypted",
+        env,
+        "volume test-scratch",
+        _arn(org, env, "volume", vol),
         "Unencrypted EBS volume.",
     )
     m.flaw(
-        "aws.ec2.ebs-default-encryption", env, f"EBS defaults {org.region}",
+        "aws.ec2.ebs-default-encryption",
+        env,
+        f"EBS defaults {org.region}",
         account_region_arn(org.account_id(env), org.region),
         "EBS encryption by default is off in TEST.",
     )
@@ -296,29 +339,46 @@ def _seed_test(org: SeedOrg, vpc: Vpc) -> None:
 def _seed_stg(org: SeedOrg, vpc: Vpc) -> None:
     m, env, ec2 = org.manifest, "STG", org.client("STG", "ec2")
     m.flaw(
-        "aws.ec2.vpc-flow-logs", env, "vpc stg-vpc", _arn(org, env, "vpc", vpc.vpc_id),
+        "aws.ec2.vpc-flow-logs",
+        env,
+        "vpc stg-vpc",
+        _arn(org, env, "vpc", vpc.vpc_id),
         "STG's VPC has no flow log: no record of its traffic.",
     )
     rdp = _sg(ec2, vpc, "stg-rdp", "RDP for the vendor", [_tcp(3389, cidr6="::/0")])
     m.flaw(
-        "aws.ec2.sg-admin-ports-ipv6", env, "sg stg-rdp", _arn(org, env, "security-group", rdp),
+        "aws.ec2.sg-admin-ports-ipv6",
+        env,
+        "sg stg-rdp",
+        _arn(org, env, "security-group", rdp),
         "Security group open to RDP (3389) from ::/0.",
     )
     debug = _sg(
-        ec2, vpc, "stg-debug", "temporary debugging",
+        ec2,
+        vpc,
+        "stg-debug",
+        "temporary debugging",
         [{"IpProtocol": "-1", "IpRanges": [{"CidrIp": WORLD, "Description": "temporary"}]}],
     )
     debug_arn = _arn(org, env, "security-group", debug)
-    m.flaw("aws.ec2.sg-all-traffic-open", env, "sg stg-debug", debug_arn, "All traffic allowed from 0.0.0.0/0.")
     m.flaw(
-        "aws.ec2.sg-admin-ports-ipv4", env, "sg stg-debug", debug_arn,
+        "aws.ec2.sg-all-traffic-open", env, "sg stg-debug", debug_arn, "All traffic allowed from 0.0.0.0/0."
+    )
+    m.flaw(
+        "aws.ec2.sg-admin-ports-ipv4",
+        env,
+        "sg stg-debug",
+        debug_arn,
         "The all-traffic rule from 0.0.0.0/0 opens SSH and RDP too.",
     )
     _nacl(ec2, vpc, "stg-public-acl", vpc.public_subnets, _guarded(2))
     _nacl(ec2, vpc, "stg-private-acl", vpc.private_subnets, _guarded(2))
     default_acl = _default_nacl(ec2, vpc.vpc_id)["NetworkAclId"]
     m.flaw(
-        "aws.ec2.nacl-admin-ports-open", env, "nacl default (stg-vpc)", _arn(org, env, "network-acl", default_acl),
+        "aws.ec2.nacl-admin-ports-open",
+        env,
+        "nacl default (stg-vpc)",
+        _arn(org, env, "network-acl", default_acl),
         "STG's default network ACL still allows all inbound traffic from 0.0.0.0/0.",
     )
     group = _subnet_group(org, env, "stg-db-private", vpc.private_subnets)
@@ -342,26 +402,34 @@ def _seed_prod(org: SeedOrg, vpc: Vpc) -> None:
     m.clean_resource(env, "vpc prod-vpc", _arn(org, env, "vpc", vpc.vpc_id), "Flow logs capture ALL traffic.")
     for name in ("prod-web", "prod-app", "prod-db"):
         m.clean_resource(
-            env, f"sg {name}", _arn(org, env, "security-group", vpc.sgs[name]),
+            env,
+            f"sg {name}",
+            _arn(org, env, "security-group", vpc.sgs[name]),
             "Tiered security group: HTTPS from the world, or only from the tier in front.",
         )
     # The VPC's default security group: strip every rule (clean).
     default_sg = _default_sg(ec2, vpc.vpc_id)
     if default_sg.get("IpPermissions"):
-        ec2.revoke_security_group_ingress(GroupId=default_sg["GroupId"], IpPermissions=default_sg["IpPermissions"])
+        ec2.revoke_security_group_ingress(
+            GroupId=default_sg["GroupId"], IpPermissions=default_sg["IpPermissions"]
+        )
     if default_sg.get("IpPermissionsEgress"):
         ec2.revoke_security_group_egress(
             GroupId=default_sg["GroupId"], IpPermissions=default_sg["IpPermissionsEgress"]
         )
     m.clean_resource(
-        env, "sg default (prod-vpc)", _arn(org, env, "security-group", default_sg["GroupId"]),
+        env,
+        "sg default (prod-vpc)",
+        _arn(org, env, "security-group", default_sg["GroupId"]),
         "Default security group with no rules.",
     )
     # ... but the default VPC's default security group was forgotten (flaw).
     default_vpc = ec2.describe_vpcs(Filters=[{"Name": "is-default", "Values": ["true"]}])["Vpcs"][0]["VpcId"]
     forgotten = _default_sg(ec2, default_vpc)["GroupId"]
     m.flaw(
-        "aws.ec2.default-sg-restricts-all", env, "sg default (default VPC)",
+        "aws.ec2.default-sg-restricts-all",
+        env,
+        "sg default (default VPC)",
         _arn(org, env, "security-group", forgotten),
         "The default VPC's default security group in PROD still allows all outbound traffic.",
     )
@@ -369,7 +437,9 @@ def _seed_prod(org: SeedOrg, vpc: Vpc) -> None:
     private_acl = _nacl(ec2, vpc, "prod-private-acl", vpc.private_subnets, _guarded(3))
     for label, acl in (("prod-public-acl", public_acl), ("prod-private-acl", private_acl)):
         m.clean_resource(
-            env, f"nacl {label}", _arn(org, env, "network-acl", acl),
+            env,
+            f"nacl {label}",
+            _arn(org, env, "network-acl", acl),
             "Denies SSH/RDP from anywhere before allowing HTTPS and ephemeral ports.",
         )
     # The VPC's default NACL, now unused: strip its allow-all rules.
@@ -377,10 +447,14 @@ def _seed_prod(org: SeedOrg, vpc: Vpc) -> None:
     for entry in default_acl.get("Entries") or ():
         if entry.get("RuleAction") == "allow":
             ec2.delete_network_acl_entry(
-                NetworkAclId=default_acl["NetworkAclId"], RuleNumber=entry["RuleNumber"], Egress=entry["Egress"]
+                NetworkAclId=default_acl["NetworkAclId"],
+                RuleNumber=entry["RuleNumber"],
+                Egress=entry["Egress"],
             )
     m.clean_resource(
-        env, "nacl default (prod-vpc)", _arn(org, env, "network-acl", default_acl["NetworkAclId"]),
+        env,
+        "nacl default (prod-vpc)",
+        _arn(org, env, "network-acl", default_acl["NetworkAclId"]),
         "Unused default NACL left with only the implicit deny.",
     )
     ec2.enable_ebs_encryption_by_default()
@@ -388,7 +462,10 @@ def _seed_prod(org: SeedOrg, vpc: Vpc) -> None:
         ec2, vpc, "prod-app", vpc.private_subnets[0], vpc.sgs["prod-app"], tokens="required", public_ip=False
     )
     m.clean_resource(
-        env, "instance prod-app", _arn(org, env, "instance", app), "IMDSv2 required, private subnet, no public IP."
+        env,
+        "instance prod-app",
+        _arn(org, env, "instance", app),
+        "IMDSv2 required, private subnet, no public IP.",
     )
     vol = _volume(ec2, env, "prod-data", encrypted=True)
     m.clean_resource(env, "volume prod-data", _arn(org, env, "volume", vol), "Encrypted EBS volume.")
@@ -406,6 +483,10 @@ def _seed_prod(org: SeedOrg, vpc: Vpc) -> None:
     rgroup = _subnet_group(org, env, "prod-db-reporting", [reporting, vpc.private_subnets[1]])
     rdb = _db(org, env, "prod-reporting-db", rgroup, vpc.sgs["prod-db"], encrypted=True, public=False)
     m.flaw(
-        "aws.rds.in-private-subnets", env, "rds prod-reporting-db", rdb,
-        "Its subnet group includes 'prod-private-reporting-a', which routes 0.0.0.0/0 to the internet gateway.",
+        "aws.rds.in-private-subnets",
+        env,
+        "rds prod-reporting-db",
+        rdb,
+        "Its subnet group includes 'prod-private-reporting-a', which routes 0.0.0.0/0 to the internet "
+        "gateway.",
     )
