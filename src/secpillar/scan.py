@@ -85,7 +85,7 @@ def run_scan(options: ScanOptions, progress: Progress | None = None) -> ScanResu
     checks = select_checks(options)
     if not checks:
         raise UsageError("no check selected")
-    needed = {t for c in checks for t in c.resource_types}
+    needed = {t for c in checks for t in (*c.resource_types, *c.reads)}
     collectors = load_collectors().for_types(needed)
     if progress.on_phase:
         progress.on_phase("discovering accounts")

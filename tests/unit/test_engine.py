@@ -37,3 +37,24 @@ def test_one_bad_resource_becomes_an_error_finding_and_the_rest_goes_on() -> Non
     assert by_name["wrong"].status is Status.FAIL and by_name["wrong"].message == "wrong is wrong"
     assert by_name["bad"].status is Status.ERROR and "KeyError" in by_name["bad"].message
     assert all(f.wa == ("SEC01-BP01",) and f.resource.account == "111111111111" for f in findings)
+
+
+class ReadsOthers(Check):
+    id = "aws.test.reads"
+    title = "Judges things, reads others"
+    severity = Severity.LOW
+    resource_types = ("AWS::Test::Thing",)
+    reads = ("AWS::Test::Other",)
+    wa = ("SEC01-BP01",)
+    risk = "A test check that counts the other resources it can read."
+    remediation = "Nothing to do; this is a test."
+
+    def evaluate(self, resource: Resource, ctx: CheckContext) -> Iterable[Result]:
+        yield self.passed(f"sees {len(ctx.inventory.by_type('AWS::Test::Other'))} others")
+
+
+def test_read_types_are_available_but_never_judged() -> None:
+    other = Resource("AWS::Test::Other", "o", "arn:aws:test:::o", "111111111111", "us-east-1", "o")
+    inv = Inventory(resources=[thing("good"), other])
+    findings = run_checks([ReadsOthers()], CheckContext(inventory=inv))
+    assert [(f.resource.name, f.message) for f in findings] == [("good", "sees 1 others")]

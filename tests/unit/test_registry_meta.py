@@ -38,7 +38,7 @@ def test_metadata_complete(check: Check) -> None:
 
 def test_collectors_produce_what_checks_read() -> None:
     produced = {t for c in load_collectors() for t in c.resource_types}
-    read = {t for c in CHECKS for t in c.resource_types}
+    read = {t for c in CHECKS for t in (*c.resource_types, *c.reads)}
     assert read <= produced, f"no collector produces {sorted(read - produced)}"
 
 

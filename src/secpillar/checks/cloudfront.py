@@ -97,7 +97,8 @@ class OriginBucketNotPublic(Check):
     id = "aws.cloudfront.origin-bucket-not-public"
     title = "CloudFront S3 origin buckets are not public"
     severity = Severity.HIGH
-    resource_types = (DISTRIBUTION, BUCKET, ACCOUNT_TYPE)  # buckets and accounts: read, not judged
+    resource_types = (DISTRIBUTION,)
+    reads = (BUCKET, ACCOUNT_TYPE)
     wa = ("SEC03-BP07",)
     risk = (
         "A public origin bucket can be read directly, bypassing CloudFront's TLS, WAF, geo "
@@ -109,8 +110,6 @@ class OriginBucketNotPublic(Check):
     )
 
     def evaluate(self, resource: Resource, ctx: CheckContext) -> Iterable[Result]:
-        if resource.resource_type != DISTRIBUTION:
-            return
         public: list[dict[str, Any]] = []
         private: list[str] = []
         for origin in origins(resource):

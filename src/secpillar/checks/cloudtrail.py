@@ -68,6 +68,7 @@ class CloudTrailEnabledInAccount(Check):
     title = "CloudTrail records the account's activity in every region"
     severity = Severity.CRITICAL
     resource_types = (ACCOUNT_TYPE,)
+    reads = (TRAIL,)
     wa = ("SEC04-BP01",)
     cis = ("3.1",)
     fsbp = ("CloudTrail.1",)

@@ -22,8 +22,8 @@ class ScpGuardrails(Check):
     id = "aws.organizations.scp-guardrails"
     title = "Member accounts are covered by a service control policy"
     severity = Severity.MEDIUM
-    # Reads the organization's policies from the inventory; evaluates accounts only.
-    resource_types = (ACCOUNT_TYPE, ORG_POLICY)
+    resource_types = (ACCOUNT_TYPE,)
+    reads = (ORG_POLICY,)
     wa = ("SEC03-BP05", "SEC01-BP06")
     risk = (
         "Without a service control policy of your own on its path, nothing stops an administrator (or an "
@@ -36,8 +36,6 @@ class ScpGuardrails(Check):
     )
 
     def evaluate(self, resource: Resource, ctx: CheckContext) -> Iterable[Result]:
-        if resource.resource_type != ACCOUNT_TYPE:
-            return
         account = ctx.inventory.accounts.get(resource.account_id)
         if account is None or account.is_management or not account.parent_ids:
             return  # not in an organization we know, or the management account (SCPs do not apply)

@@ -88,8 +88,8 @@ class RdsInPrivateSubnets(Check):
     id = "aws.rds.in-private-subnets"
     title = "RDS DB instances are placed only in private subnets"
     severity = Severity.HIGH
-    # Reads subnets and route tables too (so a scan collects them); evaluates DB instances only.
-    resource_types = (DB_INSTANCE, SUBNET, ROUTE_TABLE)
+    resource_types = (DB_INSTANCE,)
+    reads = (SUBNET, ROUTE_TABLE)
     wa = ("SEC05-BP01",)
     risk = (
         "A DB subnet group that contains a subnet routed to an internet gateway puts the database in the "
@@ -101,8 +101,6 @@ class RdsInPrivateSubnets(Check):
     )
 
     def evaluate(self, resource: Resource, ctx: CheckContext) -> Iterator[Result]:
-        if resource.resource_type != DB_INSTANCE:
-            return
         group = resource.configuration.get("dbSubnetGroup")
         if not group or not group.get("subnets"):
             return

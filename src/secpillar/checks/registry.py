@@ -48,6 +48,9 @@ class Check:
     title: ClassVar[str]
     severity: ClassVar[Severity]
     resource_types: ClassVar[tuple[str, ...]]
+    """The resource types the check judges (one result set per resource of these types)."""
+    reads: ClassVar[tuple[str, ...]] = ()
+    """Other resource types it reads through ``ctx.inventory`` (collected, never judged)."""
     wa: ClassVar[tuple[str, ...]]
     """Well-Architected Security Pillar best-practice ids this check evidences."""
     cis: ClassVar[tuple[str, ...]] = ()

@@ -185,7 +185,8 @@ class BucketPolicyNotPublic(Check):
     id = "aws.s3.bucket-policy-not-public"
     title = "S3 bucket policies do not grant access to everyone"
     severity = Severity.CRITICAL
-    resource_types = (BUCKET, ACCOUNT_TYPE)  # accounts: for their public access block
+    resource_types = (BUCKET,)
+    reads = (ACCOUNT_TYPE,)  # the account-level public access block
     wa = ("SEC03-BP07", "SEC08-BP04")
     fsbp = ("S3.2", "S3.3")
     risk = (
@@ -195,8 +196,6 @@ class BucketPolicyNotPublic(Check):
     remediation = _PUBLIC_REMEDIATION
 
     def evaluate(self, resource: Resource, ctx: CheckContext) -> Iterable[Result]:
-        if resource.resource_type != BUCKET:
-            return
         if "BucketPolicy" not in resource.supplementary:
             return
         policy = (resource.supplementary["BucketPolicy"] or {}).get("policyText")
@@ -231,7 +230,8 @@ class BucketAclNotPublic(Check):
     id = "aws.s3.bucket-acl-not-public"
     title = "S3 bucket ACLs do not grant access to AllUsers or AuthenticatedUsers"
     severity = Severity.CRITICAL
-    resource_types = (BUCKET, ACCOUNT_TYPE)  # accounts: for their public access block
+    resource_types = (BUCKET,)
+    reads = (ACCOUNT_TYPE,)  # the account-level public access block
     wa = ("SEC03-BP07", "SEC08-BP04")
     fsbp = ("S3.2", "S3.3")
     risk = (
@@ -244,8 +244,6 @@ class BucketAclNotPublic(Check):
     )
 
     def evaluate(self, resource: Resource, ctx: CheckContext) -> Iterable[Result]:
-        if resource.resource_type != BUCKET:
-            return
         acl = resource.supplementary.get("AccessControlList")
         if acl is None:
             return
@@ -278,7 +276,8 @@ class BucketPublicAccessBlock(Check):
     id = "aws.s3.bucket-public-access-block"
     title = "S3 buckets are covered by all four Block Public Access settings"
     severity = Severity.HIGH
-    resource_types = (BUCKET, ACCOUNT_TYPE)  # accounts: for their public access block
+    resource_types = (BUCKET,)
+    reads = (ACCOUNT_TYPE,)  # the account-level public access block
     wa = ("SEC03-BP07", "SEC08-BP04")
     cis = ("2.1.4",)
     fsbp = ("S3.8",)
@@ -289,8 +288,6 @@ class BucketPublicAccessBlock(Check):
     )
 
     def evaluate(self, resource: Resource, ctx: CheckContext) -> Iterable[Result]:
-        if resource.resource_type != BUCKET:
-            return
         if "PublicAccessBlockConfiguration" not in resource.supplementary:
             return
         flags = {f: effective_flag(resource, ctx.inventory, f) for f in PAB_FLAGS}

@@ -106,7 +106,8 @@ class DataClassificationTag(Check):
     id = "aws.tagging.data-classification"
     title = "Resources carry the tags the organization's tag policies require"
     severity = Severity.MEDIUM
-    resource_types = (*TAG_POLICY_TYPES, POLICY_TYPE)
+    resource_types = tuple(TAG_POLICY_TYPES)
+    reads = (POLICY_TYPE,)
     wa = ("SEC07-BP01", "SEC07-BP02")
     risk = (
         "A resource without its required classification tag cannot be matched to the controls its "
@@ -118,9 +119,7 @@ class DataClassificationTag(Check):
     )
 
     def evaluate(self, resource: Resource, ctx: CheckContext) -> Iterable[Result]:
-        tag_type = TAG_POLICY_TYPES.get(resource.resource_type)
-        if tag_type is None:
-            return  # AWS::Organizations::Policy is read for the rules, not judged
+        tag_type = TAG_POLICY_TYPES[resource.resource_type]
         if resource.supplementary.get(TAGS_UNKNOWN_KEY):
             return
         rules = effective_requirements(ctx.inventory, resource.account_id)
