@@ -116,6 +116,14 @@ def _log_bucket(org: SeedOrg) -> str:
             },
         ),
     )
+    org.manifest.flaw(
+        "aws.s3.bucket-access-logging",
+        "LOGS",
+        f"bucket {bucket}",
+        f"arn:aws:s3:::{bucket}",
+        "The organization's CloudTrail bucket has no server access logging: reads of the audit trail "
+        "leave no trace.",
+    )
     return bucket
 
 
@@ -189,6 +197,14 @@ def _trails(org: SeedOrg) -> None:
     s3 = org.client("STG", "s3")
     s3.create_bucket(Bucket=local_bucket)
     s3.put_bucket_versioning(Bucket=local_bucket, VersioningConfiguration={"Status": "Enabled"})
+    bucket_arn = f"arn:aws:s3:::{local_bucket}"
+    for check_id, what in (
+        ("aws.s3.bucket-encryption-at-rest", "no default encryption on the local trail bucket"),
+        ("aws.s3.bucket-tls-only", "no policy denying plain-HTTP access to the trail bucket"),
+        ("aws.s3.bucket-access-logging", "no server access logging on the trail bucket"),
+        ("aws.tagging.data-classification", "no DataClassification tag though the tag policy requires it"),
+    ):
+        org.manifest.flaw(check_id, "STG", f"bucket {local_bucket}", bucket_arn, what.capitalize() + ".")
     arn = _trail(
         org,
         "STG",
