@@ -6,7 +6,8 @@ import json
 from pathlib import Path
 from typing import Any
 
-from secpillar.collect.config import account_region, transform_recorders
+from secpillar.collect.config import transform_recorders
+from secpillar.model import account_region_resource
 
 FIX = Path(__file__).parent.parent / "fixtures" / "responses" / "config"
 
@@ -49,7 +50,7 @@ def test_status_unknown_and_missing() -> None:
 
 
 def test_account_region_shape() -> None:
-    r = account_region("222222222222", "PROD", "us-east-1", "aws", {"ConfigurationRecorders": []})
+    r = account_region_resource("222222222222", "PROD", "us-east-1", "aws", {"ConfigurationRecorders": []})
     assert r.resource_type == "AWS::::AccountRegion"
     assert r.resource_id == "222222222222/us-east-1"
     assert r.arn == "arn:aws::us-east-1:222222222222:account"

@@ -20,7 +20,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 from secpillar.collect.base import CollectContext, Collector, Scope, camelize, register, tag_dict
-from secpillar.model import ACCOUNT_TYPE, GLOBAL, Resource, account_arn
+from secpillar.model import ACCOUNT_TYPE, Resource, account_resource
 
 TRAIL_TYPE = "AWS::CloudTrail::Trail"
 
@@ -66,15 +66,7 @@ def transform_trail(
 
 def transform_account(account_id: str, account_name: str, partition: str) -> Resource:
     """The ``AWS::::Account`` pseudo resource, in the shared shape (no keys of ours)."""
-    return Resource(
-        resource_type=ACCOUNT_TYPE,
-        resource_id=account_id,
-        arn=account_arn(account_id, partition),
-        account_id=account_id,
-        region=GLOBAL,
-        name=account_name,
-        configuration={"accountId": account_id},
-    )
+    return account_resource(account_id, account_name, partition)
 
 
 def owned_trails(

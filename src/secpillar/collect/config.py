@@ -12,23 +12,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 from secpillar.collect.base import CollectContext, Collector, Scope, camelize, register
-from secpillar.model import ACCOUNT_REGION_TYPE, Resource, account_region_arn
-
-
-def account_region(
-    account_id: str, account_name: str, region: str, partition: str, supplementary: Mapping[str, Any]
-) -> Resource:
-    """The ``AWS::::AccountRegion`` pseudo resource in the shared shape, with our keys only."""
-    return Resource(
-        resource_type=ACCOUNT_REGION_TYPE,
-        resource_id=f"{account_id}/{region}",
-        arn=account_region_arn(account_id, region, partition),
-        account_id=account_id,
-        region=region,
-        name=f"{account_name} {region}".strip(),
-        configuration={"accountId": account_id, "region": region},
-        supplementary=dict(supplementary),
-    )
+from secpillar.model import ACCOUNT_REGION_TYPE, Resource, account_region_resource
 
 
 def transform_recorders(
@@ -65,4 +49,6 @@ class ConfigCollector(Collector):
                 got = ctx.call(cfg, "describe_configuration_recorder_status")
                 statuses = None if got is None else got.get("ConfigurationRecordersStatus") or []
             supplementary["ConfigurationRecorders"] = transform_recorders(recorders, statuses)
-        yield account_region(ctx.account_id, ctx.account_name, ctx.region, ctx.partition, supplementary)
+        yield account_region_resource(
+            ctx.account_id, ctx.account_name, ctx.region, ctx.partition, supplementary
+        )

@@ -19,7 +19,12 @@ from collections.abc import Iterable, Iterator, Mapping
 from typing import Any
 
 from secpillar.collect.base import CollectContext, Collector, Scope, camelize, register, tag_dict
-from secpillar.model import ACCOUNT_REGION_TYPE, Relationship, Resource, account_region_arn
+from secpillar.model import (
+    ACCOUNT_REGION_TYPE,
+    Relationship,
+    Resource,
+    account_region_resource,
+)
 
 VPC = "AWS::EC2::VPC"
 SUBNET = "AWS::EC2::Subnet"
@@ -263,16 +268,7 @@ def transform_account_region(
     supp: dict[str, Any] = {}
     if ebs_default is not None and "EbsEncryptionByDefault" in ebs_default:
         supp["EbsEncryptionByDefault"] = bool(ebs_default["EbsEncryptionByDefault"])
-    return Resource(
-        resource_type=ACCOUNT_REGION_TYPE,
-        resource_id=f"{account_id}/{region}",
-        arn=account_region_arn(account_id, region, partition),
-        account_id=account_id,
-        region=region,
-        name=f"{account_name or account_id} {region}",
-        configuration={"accountId": account_id, "region": region},
-        supplementary=supp,
-    )
+    return account_region_resource(account_id, account_name, region, partition, supp)
 
 
 # ---- collectors ------------------------------------------------------------------------------

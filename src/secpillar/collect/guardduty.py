@@ -12,8 +12,7 @@ from collections.abc import Iterable, Mapping
 from typing import Any
 
 from secpillar.collect.base import CollectContext, Collector, Scope, camelize, register
-from secpillar.collect.config import account_region
-from secpillar.model import ACCOUNT_REGION_TYPE, Resource
+from secpillar.model import ACCOUNT_REGION_TYPE, Resource, account_region_resource
 
 
 def transform_detector(detector_id: str, detail: Mapping[str, Any] | None) -> dict[str, Any]:
@@ -38,4 +37,6 @@ class GuardDutyCollector(Collector):
             supplementary["GuardDutyDetectors"] = [
                 transform_detector(str(d), ctx.call(gd, "get_detector", DetectorId=d)) for d in ids
             ]
-        yield account_region(ctx.account_id, ctx.account_name, ctx.region, ctx.partition, supplementary)
+        yield account_region_resource(
+            ctx.account_id, ctx.account_name, ctx.region, ctx.partition, supplementary
+        )

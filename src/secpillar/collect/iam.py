@@ -21,7 +21,7 @@ from collections.abc import Iterable, Mapping
 from typing import Any
 
 from secpillar.collect.base import CollectContext, Collector, Scope, camelize, register, tag_dict
-from secpillar.model import ACCOUNT_TYPE, GLOBAL, Resource, account_arn
+from secpillar.model import ACCOUNT_TYPE, GLOBAL, Resource, account_resource
 
 USER_TYPE = "AWS::IAM::User"
 GROUP_TYPE = "AWS::IAM::Group"
@@ -100,16 +100,7 @@ def transform_account(
         supplementary["PasswordPolicy"] = camelize(pp) if pp else None
     if report is not None and ROOT_ROW in report:
         supplementary["RootCredentials"] = dict(report[ROOT_ROW])
-    return Resource(
-        resource_type=ACCOUNT_TYPE,
-        resource_id=account_id,
-        arn=account_arn(account_id, partition),
-        account_id=account_id,
-        region=GLOBAL,
-        name=account_name,
-        configuration={"accountId": account_id},
-        supplementary=supplementary,
-    )
+    return account_resource(account_id, account_name, partition, supplementary)
 
 
 def _key_last_used(

@@ -20,7 +20,7 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 from secpillar.collect.base import CollectContext, Collector, Scope, camelize, register, tag_dict
-from secpillar.model import ACCOUNT_TYPE, GLOBAL, Resource, account_arn
+from secpillar.model import ACCOUNT_TYPE, Resource, account_resource
 
 BUCKET_TYPE = "AWS::S3::Bucket"
 ACCOUNT_PAB_KEY = "S3AccountPublicAccessBlock"
@@ -149,15 +149,8 @@ def transform_account_pab(
     """The AWS::::Account pseudo resource carrying the account-level public access block
     (``raw`` is the s3control GetPublicAccessBlock response, ``{}`` when none is set)."""
     cfg = raw.get("PublicAccessBlockConfiguration")
-    return Resource(
-        resource_type=ACCOUNT_TYPE,
-        resource_id=account_id,
-        arn=account_arn(account_id, partition),
-        account_id=account_id,
-        region=GLOBAL,
-        name=account_name,
-        configuration={"accountId": account_id},
-        supplementary={ACCOUNT_PAB_KEY: camelize(cfg) if cfg else None},
+    return account_resource(
+        account_id, account_name, partition, {ACCOUNT_PAB_KEY: camelize(cfg) if cfg else None}
     )
 
 

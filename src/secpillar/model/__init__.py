@@ -11,6 +11,8 @@ from secpillar.model.resource import (
     SourceLocation,
     account_arn,
     account_region_arn,
+    account_region_resource,
+    account_resource,
 )
 
 __all__ = [
@@ -30,4 +32,6 @@ __all__ = [
     "Status",
     "account_arn",
     "account_region_arn",
+    "account_region_resource",
+    "account_resource",
 ]

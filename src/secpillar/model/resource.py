@@ -119,3 +119,40 @@ def account_arn(account_id: str, partition: str = "aws") -> str:
 def account_region_arn(account_id: str, region: str, partition: str = "aws") -> str:
     """The identifier of an account's settings in one region (no AWS ARN exists for it)."""
     return f"arn:{partition}::{region}:{account_id}:account"
+
+
+def account_resource(
+    account_id: str, account_name: str, partition: str = "aws", supplementary: Mapping[str, Any] | None = None
+) -> Resource:
+    """The ``AWS::::Account`` pseudo resource carrying ``supplementary``; several collectors emit
+    it with their own keys and the collection runner merges them."""
+    return Resource(
+        resource_type=ACCOUNT_TYPE,
+        resource_id=account_id,
+        arn=account_arn(account_id, partition),
+        account_id=account_id,
+        region=GLOBAL,
+        name=account_name or account_id,
+        configuration={"accountId": account_id},
+        supplementary=dict(supplementary or {}),
+    )
+
+
+def account_region_resource(
+    account_id: str,
+    account_name: str,
+    region: str,
+    partition: str = "aws",
+    supplementary: Mapping[str, Any] | None = None,
+) -> Resource:
+    """The ``AWS::::AccountRegion`` pseudo resource carrying ``supplementary`` (merged likewise)."""
+    return Resource(
+        resource_type=ACCOUNT_REGION_TYPE,
+        resource_id=f"{account_id}/{region}",
+        arn=account_region_arn(account_id, region, partition),
+        account_id=account_id,
+        region=region,
+        name=f"{account_name or account_id} {region}",
+        configuration={"accountId": account_id, "region": region},
+        supplementary=dict(supplementary or {}),
+    )
