@@ -61,6 +61,12 @@ class CollectContext:
     partition: str = "aws"
     organization: dict[str, Any] = field(default_factory=dict)
     calls: int = 0
+    """API calls made (collectors may fan out over threads: counted under a lock)."""
+    _calls_lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+
+    def _count(self) -> None:
+        with self._calls_lock:
+            self.calls += 1
 
     def client(self, service: str, region: str | None = None) -> Any:
         return self.clients.client(service, region or self.region)
@@ -84,7 +90,7 @@ class CollectContext:
         Returns the response on success; ``{}`` when the error code is one of ``absent`` (the
         thing does not exist, which is a state to evaluate, not an error); ``None`` when the call
         failed otherwise, after recording a gap (the state is unknown)."""
-        self.calls += 1
+        self._count()
         service = client.meta.service_model.service_name
         try:
             response = getattr(client, operation)(**params)
@@ -106,10 +112,10 @@ class CollectContext:
         try:
             if client.can_paginate(operation):
                 for page in client.get_paginator(operation).paginate(**params):
-                    self.calls += 1
+                    self._count()
                     items.extend(page.get(key) or ())
             else:
-                self.calls += 1
+                self._count()
                 items.extend(getattr(client, operation)(**params).get(key) or ())
         except (ClientError, BotoCoreError, NotImplementedError) as exc:
             self.gap(service, operation, exc)
