@@ -133,7 +133,9 @@ def test_seeded_flaws_fail_and_clean_resources_pass(moto_endpoint: str) -> None:
     org = SeedOrg(moto_endpoint)
     seed.create_organization(org)
     logging_seeder.seed(org)
-    flaws = org.manifest.flaws
+    # The seeder also records flaws of its buckets for the S3 and tagging checks: the demo's e2e
+    # test holds those (the tag policy they need comes from the storage seeder).
+    flaws = [f for f in org.manifest.flaws if f.check_id.split(".")[1] in CHECKS]
     assert len(flaws) >= 8
 
     result = run_scan(ScanOptions(endpoint_url=moto_endpoint, regions=["us-east-1"], checks=CHECKS))
