@@ -5,7 +5,8 @@ from __future__ import annotations
 import typer
 
 from secpillar import __version__
-from secpillar.cli import checks, demo, sandbox, scan
+from secpillar.cli import checks, demo, iac, respond, sandbox, scan
+from secpillar.cli.iam import app as iam_app
 
 app = typer.Typer(
     name="secpillar",
@@ -17,8 +18,11 @@ app = typer.Typer(
 )
 app.command()(scan.scan)
 app.command()(demo.demo)
+app.command()(iac.iac)
 app.add_typer(checks.app, name="checks")
 app.add_typer(sandbox.app, name="sandbox")
+app.add_typer(iam_app, name="iam")
+app.add_typer(respond.app, name="respond")
 
 
 def _version(value: bool) -> None:

@@ -1,0 +1,182 @@
+"""``secpillar iam``: evaluate IAM requests locally and validate policy documents."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+from secpillar.cli.common import console, escape, handle_errors
+from secpillar.errors import EXIT_USAGE, UsageError
+
+app = typer.Typer(
+    help="The IAM engine: simulate requests exactly as AWS evaluates them, validate policies.",
+    no_args_is_help=True,
+)
+
+
+def _load(path: Path) -> Any:
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except OSError as exc:
+        raise UsageError(f"cannot read {path}: {exc.strerror}") from None
+    except json.JSONDecodeError as exc:
+        raise UsageError(f"{path}: not JSON: {exc.msg} (line {exc.lineno})") from None
+
+
+def _docs(paths: list[Path] | None) -> list[Any]:
+    out: list[Any] = []
+    for p in paths or []:
+        d = _load(p)
+        out.extend(d if isinstance(d, list) else [d])
+    return out
+
+
+def parse_context(items: list[str] | None) -> dict[str, Any]:
+    """``k=v`` pairs; a value that is a JSON list (``k=["a","b"]``) is a multivalued key."""
+    ctx: dict[str, Any] = {}
+    for item in items or []:
+        key, sep, value = item.partition("=")
+        if not sep or not key:
+            raise UsageError(f"--context takes key=value, not {item!r}")
+        if value.startswith("["):
+            try:
+                ctx[key] = json.loads(value)
+            except json.JSONDecodeError:
+                raise UsageError(f"--context {key}: not a JSON list: {value}") from None
+        else:
+            ctx[key] = value
+    return ctx
+
+
+@app.command("simulate")
+@handle_errors
+def simulate(
+    cases: Annotated[
+        Path | None, typer.Option(help="JSON Lines of cases ('-' for stdin); writes one answer per line.")
+    ] = None,
+    principal: Annotated[str | None, typer.Option(help="Caller ARN; omit for anonymous.")] = None,
+    action: Annotated[str | None, typer.Option(help="service:Action, e.g. s3:GetObject.")] = None,
+    resource: Annotated[str, typer.Option(help="Resource ARN.")] = "*",
+    resource_account: Annotated[str | None, typer.Option(help="The resource's account id.")] = None,
+    context: Annotated[
+        list[str] | None, typer.Option(help='Context key=value (repeat); k=["a","b"] for lists.')
+    ] = None,
+    policy: Annotated[list[Path] | None, typer.Option(help="Identity-based policy file (repeat).")] = None,
+    resource_policy: Annotated[Path | None, typer.Option(help="Resource-based policy file.")] = None,
+    boundary: Annotated[Path | None, typer.Option(help="Permissions boundary file.")] = None,
+    scp: Annotated[
+        list[Path] | None, typer.Option(help="SCP file per level, root first (a JSON list = several).")
+    ] = None,
+    rcp: Annotated[list[Path] | None, typer.Option(help="RCP file per level, root first.")] = None,
+    session_policy: Annotated[Path | None, typer.Option(help="Session policy file.")] = None,
+    endpoint_policy: Annotated[Path | None, typer.Option(help="VPC endpoint policy file.")] = None,
+    management_account: Annotated[
+        str | None, typer.Option(help="The organization's management account.")
+    ] = None,
+    output_format: Annotated[str, typer.Option("--format", help="json or text (single request).")] = "json",
+) -> None:
+    """Decide requests: allowed, explicitDeny or implicitDeny, with the statements that decided.
+
+    Examples:
+
+      secpillar iam simulate --cases tests/fixtures/iam/evaluation.jsonl
+
+      secpillar iam simulate --principal arn:aws:iam::111122223333:user/ana --action s3:GetObject
+        --resource arn:aws:s3:::bucket/key --policy ana.json --context aws:SourceIp=10.0.0.1
+    """
+    from secpillar.iam.batch import request_from_json, run_lines
+    from secpillar.iam.evaluate import PolicySet, evaluate
+
+    if cases is not None:
+        stream = sys.stdin if str(cases) == "-" else None
+        if stream is not None:
+            lines = stream.read().splitlines()
+        else:
+            try:
+                lines = cases.read_text(encoding="utf-8").splitlines()
+            except OSError as exc:
+                raise UsageError(f"cannot read {cases}: {exc.strerror}") from None
+        for answer in run_lines(lines):
+            typer.echo(json.dumps(answer))
+        return
+    if not action:
+        raise UsageError("give --cases FILE, or --action (with --principal, --resource, policies)")
+    req: dict[str, Any] = {"principal": principal, "action": action, "resource": resource,
+                           "context": parse_context(context)}  # fmt: skip
+    if resource_account:
+        req["resourceAccount"] = resource_account
+    if management_account:
+        req["managementAccount"] = management_account
+    docs: dict[str, Any] = {"identity": _docs(policy)}
+    if resource_policy:
+        docs["resource"] = _load(resource_policy)
+    if boundary:
+        docs["boundaries"] = [_load(boundary)]
+    if scp:
+        docs["scps"] = [_docs([p]) for p in scp]
+    if rcp:
+        docs["rcps"] = [_docs([p]) for p in rcp]
+    if session_policy:
+        docs["session"] = _load(session_policy)
+    if endpoint_policy:
+        docs["endpoint"] = [_load(endpoint_policy)]
+    decision = evaluate(request_from_json(req), PolicySet.from_documents(docs))
+    if output_format == "json":
+        typer.echo(json.dumps(decision.to_dict()))
+        return
+    console.print(f"[bold]{decision.decision}[/]")
+    for r in decision.reasons:
+        console.print(escape(json.dumps(r.to_dict())))
+
+
+@app.command("validate")
+@handle_errors
+def validate(
+    policy_file: Annotated[Path, typer.Argument(help="A policy document (JSON).")],
+    kind: Annotated[
+        str,
+        typer.Option("--type", help="identity, resource, boundary, session, scp, rcp, endpoint, trust, any."),
+    ] = "any",
+    catalogue: Annotated[bool, typer.Option(help="Also report unknown services and actions.")] = True,
+) -> None:
+    """Print each validation error with the statement and element it concerns (exit 2 if any).
+
+    Example: secpillar iam validate policy.json --type identity
+    """
+    from secpillar.iam.catalogue import lint_policy
+    from secpillar.iam.policy import parse_policy, validation_errors
+
+    doc = _load(policy_file)
+    errors = validation_errors(doc, kind)
+    for e in errors:
+        typer.echo(f"error: {e.where or 'policy'}: {str(e).removeprefix(e.where + ': ')}")
+    if not errors and catalogue:
+        for issue in lint_policy(parse_policy(doc, kind)):
+            typer.echo(f"warning: {issue.where}: {issue.kind}: {issue.message}")
+    if errors:
+        raise typer.Exit(EXIT_USAGE)
+    typer.echo(f"{policy_file}: valid")
+
+
+@app.command("actions")
+@handle_errors
+def actions(
+    pattern: Annotated[str, typer.Argument(help="An action or wildcard: s3:Get*, iam:*AccessKey*.")],
+    level: Annotated[
+        str | None, typer.Option(help="Only this access level (Read, Write, List, ...).")
+    ] = None,
+) -> None:
+    """Expand an action pattern with the catalogue, showing each action's access level."""
+    from secpillar.iam.catalogue import action_info, check_action, expand
+
+    issue = check_action(pattern)
+    if issue:
+        raise UsageError(issue.message)
+    for a in expand(pattern):
+        info = action_info(a)
+        if info and (level is None or info.access_level.lower() == level.lower()):
+            typer.echo(f"{info.action}\t{info.access_level}")
