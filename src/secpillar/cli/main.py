@@ -5,7 +5,21 @@ from __future__ import annotations
 import typer
 
 from secpillar import __version__
-from secpillar.cli import checks, demo, iac, respond, sandbox, scan
+from secpillar.cli import (
+    checks,
+    demo,
+    detect,
+    frameworks,
+    gameday,
+    iac,
+    incident,
+    logs,
+    net,
+    permissions,
+    respond,
+    sandbox,
+    scan,
+)
 from secpillar.cli.iam import app as iam_app
 
 app = typer.Typer(
@@ -19,10 +33,17 @@ app = typer.Typer(
 app.command()(scan.scan)
 app.command()(demo.demo)
 app.command()(iac.iac)
+app.command()(detect.detect)
+app.command()(permissions.permissions)
 app.add_typer(checks.app, name="checks")
 app.add_typer(sandbox.app, name="sandbox")
 app.add_typer(iam_app, name="iam")
 app.add_typer(respond.app, name="respond")
+app.add_typer(logs.app, name="logs")
+app.add_typer(net.app, name="net")
+app.add_typer(incident.app, name="incident")
+app.add_typer(gameday.app, name="gameday")
+app.add_typer(frameworks.app, name="frameworks")
 
 
 def _version(value: bool) -> None:
