@@ -9,7 +9,7 @@ from typing import Annotated, Any
 
 import typer
 
-from secpillar.cli.common import console, escape, handle_errors
+from secpillar.cli.common import console, err_console, escape, handle_errors
 from secpillar.errors import EXIT_USAGE, UsageError
 
 app = typer.Typer(
@@ -77,7 +77,15 @@ def simulate(
     management_account: Annotated[
         str | None, typer.Option(help="The organization's management account.")
     ] = None,
-    output_format: Annotated[str, typer.Option("--format", help="json or text (single request).")] = "json",
+    inventory: Annotated[
+        Path | None,
+        typer.Option(
+            help="A scan's inventory.json: the principal's real policies, SCPs and resource policies."
+        ),
+    ] = None,
+    output_format: Annotated[
+        str | None, typer.Option("--format", help="json or text (default: json; text with --inventory).")
+    ] = None,
 ) -> None:
     """Decide requests: allowed, explicitDeny or implicitDeny, with the statements that decided.
 
@@ -87,6 +95,9 @@ def simulate(
 
       secpillar iam simulate --principal arn:aws:iam::111122223333:user/ana --action s3:GetObject
         --resource arn:aws:s3:::bucket/key --policy ana.json --context aws:SourceIp=10.0.0.1
+
+      secpillar iam simulate --inventory out/inventory.json --principal arn:aws:iam::111122223333:user/ana
+        --action s3:GetObject --resource arn:aws:s3:::bucket/key
     """
     from secpillar.iam.batch import request_from_json, run_lines
     from secpillar.iam.evaluate import PolicySet, evaluate
@@ -105,6 +116,11 @@ def simulate(
         return
     if not action:
         raise UsageError("give --cases FILE, or --action (with --principal, --resource, policies)")
+    if inventory is not None:
+        if policy or resource_policy or boundary or scp or rcp or session_policy or endpoint_policy:
+            raise UsageError("--inventory supplies the policies: leave out the policy files")
+        _simulate_inventory(inventory, principal, action, resource, parse_context(context), output_format)
+        return
     req: dict[str, Any] = {"principal": principal, "action": action, "resource": resource,
                            "context": parse_context(context)}  # fmt: skip
     if resource_account:
@@ -125,12 +141,149 @@ def simulate(
     if endpoint_policy:
         docs["endpoint"] = [_load(endpoint_policy)]
     decision = evaluate(request_from_json(req), PolicySet.from_documents(docs))
-    if output_format == "json":
+    if (output_format or "json") == "json":
         typer.echo(json.dumps(decision.to_dict()))
         return
     console.print(f"[bold]{decision.decision}[/]")
     for r in decision.reasons:
         console.print(escape(json.dumps(r.to_dict())))
+
+
+def _org(path: Path) -> Any:
+    """The organization's IAM view of a scan's inventory.json."""
+    from secpillar.iam.inventory import OrgIam, read_inventory
+
+    with err_console.status(f"reading {path}"):
+        return OrgIam(read_inventory(path))
+
+
+def _format(value: str | None, default: str = "console") -> str:
+    fmt = (value or default).lower()
+    if fmt not in ("console", "text", "json"):
+        raise UsageError(f"--format takes console or json, not {value!r}")
+    return "json" if fmt == "json" else "console"
+
+
+def _simulate_inventory(
+    path: Path, principal: str | None, action: str, resource: str, ctx: dict[str, Any], fmt: str | None
+) -> None:
+    org = _org(path)
+    if not principal:
+        raise UsageError("--inventory needs --principal (a user, role or assumed-role session ARN)")
+    if org.principal(principal) is None:
+        raise UsageError(f"{principal} is not a user or role of {path}")
+    context = org.context_for(principal, ctx)
+    decision = org.evaluate(principal, action, resource, context)
+    words = org.explain(principal, action, resource, decision)
+    if _format(fmt, "text") == "json":
+        reasons = [
+            {**r.to_dict(), "policy": org.reason_label(principal, action, resource, r)}
+            for r in decision.reasons
+        ]
+        typer.echo(json.dumps({"decision": decision.decision, "reasons": reasons, "explanation": words,
+                               "context": context}))  # fmt: skip
+        return
+    colour = "green" if decision.allowed else "red"
+    console.print(f"[bold {colour}]{decision.decision}[/]  {escape(words)}")
+    console.print(f"[dim]context assumed: {escape(json.dumps(context))}[/]")
+
+
+@app.command("who-can")
+@handle_errors
+def who_can_cmd(
+    action: Annotated[str, typer.Argument(help="service:Action, e.g. s3:GetObject.")],
+    resource: Annotated[str, typer.Argument(help="Resource ARN (or *).")],
+    inventory: Annotated[Path, typer.Option(help="A scan's inventory.json.")],
+    context: Annotated[list[str] | None, typer.Option(help="Context key=value (repeat).")] = None,
+    output_format: Annotated[str | None, typer.Option("--format", help="console or json.")] = None,
+) -> None:
+    """Every user and role allowed ACTION on RESOURCE, directly or by assuming roles, with the path.
+
+    Example: secpillar iam who-can s3:GetObject arn:aws:s3:::bucket/key --inventory out/inventory.json
+    """
+    from secpillar.iam.whocan import describe, who_can
+
+    org = _org(inventory)
+    with err_console.status("evaluating every principal and role chain"):
+        res = who_can(org, action, resource, parse_context(context))
+    if _format(output_format) == "json":
+        data = res.to_dict()
+        for item, acc in zip(data["principals"], res.accesses, strict=True):
+            item["explanation"] = describe(acc)
+        typer.echo(json.dumps(data, indent=2))
+        return
+    console.print(f"[bold]{len(res.accesses)}[/] principal(s) can {escape(action)} on {escape(resource)}")
+    for acc in res.accesses:
+        tag = "directly" if not acc.path else f"via {len(acc.path)} role(s)"
+        console.print(f"- [bold]{escape(acc.label)}[/] ({tag}): {escape(describe(acc))}")
+    for issue in res.issues:
+        console.print(f"[yellow]note:[/] {escape(issue)}")
+
+
+@app.command("escalation")
+@handle_errors
+def escalation_cmd(
+    inventory: Annotated[Path, typer.Option(help="A scan's inventory.json.")],
+    output_format: Annotated[str | None, typer.Option("--format", help="console or json.")] = None,
+) -> None:
+    """Privilege-escalation paths to administrator: a graph (nodes, edges with method, paths), each path
+    explained.
+
+    Example: secpillar iam escalation --inventory out/inventory.json --format json
+    """
+    from secpillar.iam.escalation import escalation
+
+    org = _org(inventory)
+    with err_console.status("building the escalation graph"):
+        esc = escalation(org)
+    if _format(output_format) == "json":
+        typer.echo(json.dumps(esc.to_dict(), indent=2))
+        return
+    admins = sum(1 for k, v in esc.nodes.items() if v["admin"] and k != "admin")
+    console.print(f"[bold]{len(esc.paths)}[/] principal(s) can escalate to administrator "
+                  f"({admins} administrator(s), {len(esc.edges)} edge(s))")  # fmt: skip
+    for path in esc.paths.values():
+        console.print(f"- [bold red]{escape(path.label)}[/]: {' -> '.join(s.method for s in path.steps)}")
+        console.print(f"  {escape(path.explanation)}")
+    for issue in esc.issues:
+        console.print(f"[yellow]note:[/] {escape(issue)}")
+
+
+@app.command("least-privilege")
+@handle_errors
+def least_privilege_cmd(
+    principal: Annotated[str, typer.Argument(help="User or role ARN.")],
+    inventory: Annotated[Path, typer.Option(help="A scan's inventory.json.")],
+    lake: Annotated[Path | None, typer.Option(help="Log lake directory (CloudTrail Parquet).")] = None,
+    output_format: Annotated[str | None, typer.Option("--format", help="console or json.")] = None,
+) -> None:
+    """Wildcard grants, permissions-management and credential-exposure actions of one principal, and
+    (with --lake) granted-but-unused actions with a tightened policy.
+
+    Example: secpillar iam least-privilege arn:aws:iam::111122223333:user/ana --inventory out/inventory.json
+    """
+    from secpillar.iam.leastpriv import least_privilege
+
+    org = _org(inventory)
+    with err_console.status("expanding and evaluating its grants"):
+        lp = least_privilege(org, principal, lake)
+    if _format(output_format) == "json":
+        typer.echo(json.dumps(lp.to_dict(), indent=2))
+        return
+    console.print(f"[bold]{escape(lp.label)}[/]: {lp.granted} catalogued action(s) granted")
+    for w in lp.wildcards:
+        console.print(f"- wildcard: {escape(w.policy)} statement {escape(w.statement)}: {escape(w.reason)}")
+    for title, items in (("permissions management", lp.permissions_management),
+                         ("credential exposure", lp.credential_exposure)):  # fmt: skip
+        shown = ", ".join(items[:15]) + (f", … ({len(items)} in all)" if len(items) > 15 else "")
+        console.print(f"- {title}: {escape(shown) if items else 'none'}")
+    if lp.unused is not None:
+        console.print(f"- used: {len(lp.used or [])}, granted but unused: {len(lp.unused)}")
+    if lp.proposal is not None:
+        console.print("tightened policy proposal:")
+        typer.echo(json.dumps(lp.proposal, indent=2))
+    for note in lp.notes:
+        console.print(f"[yellow]note:[/] {escape(note)}")
 
 
 @app.command("validate")
