@@ -12,6 +12,7 @@ from secpillar.checks.registry import REGISTRY, Check, CheckContext, CheckRegist
 
 CHECK_MODULES: tuple[str, ...] = (
     "secpillar.checks.iam",
+    "secpillar.checks.iam_analysis",
     "secpillar.checks.organizations",
     "secpillar.checks.s3",
     "secpillar.checks.cloudfront",
