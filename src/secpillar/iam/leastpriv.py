@@ -4,8 +4,8 @@
   Permissions management actions on ``Resource: *``;
 * **permissions management** actions (the catalogue's access level: they change who may do what) and
   **credential exposure** actions (their response carries a secret, a password or temporary
-  credentials: :data:`CREDENTIAL_EXPOSURE`) the principal is effectively granted — each checked with the
-  evaluator, so SCPs, boundaries and explicit denies count;
+  credentials: :data:`CREDENTIAL_EXPOSURE`) the principal is effectively granted on some resource —
+  each checked with the evaluator, so SCPs, boundaries and explicit denies count;
 * **granted but unused** actions, and a tightened policy built from the actions actually used, when a
   log lake with CloudTrail records is given (``lake/cloudtrail/**/*.parquet``); without logs what is
   needed cannot be known, and the report says so.
@@ -126,8 +126,19 @@ _NONE = _None()
 
 
 def _effective(org: OrgIam, p: Principal, actions: Iterable[str]) -> list[str]:
-    """The actions the evaluator allows ``p`` on every resource (``*``)."""
-    return sorted(a for a in set(actions) if org.evaluate(p.arn, a, "*").allowed)
+    """The actions the evaluator allows ``p`` on at least one resource its grants name (``*`` or the
+    Resource entries of the statements that allow the action)."""
+    out = []
+    for a in set(actions):
+        la = a.lower()
+        targets = {"*"}
+        for ref in p.policies:
+            for st in ref.policy.for_action(la):
+                if st.allow and not st.not_resource:
+                    targets.update(st.resources or ())
+        if any(org.evaluate(p.arn, a, r).allowed for r in sorted(targets)):
+            out.append(a)
+    return sorted(out)
 
 
 def least_privilege(org: OrgIam, principal_arn: str, lake: Path | None = None) -> LeastPrivilege:

@@ -36,6 +36,7 @@ RANDOM_SEED = 20261128
 
 SEEDER_MODULES: tuple[str, ...] = (
     "secpillar.sandbox.seeders.iam",
+    "secpillar.sandbox.seeders.escalation",
     "secpillar.sandbox.seeders.network",
     "secpillar.sandbox.seeders.storage",
     "secpillar.sandbox.seeders.logging",

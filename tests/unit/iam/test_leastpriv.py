@@ -77,3 +77,14 @@ def test_unused_actions_and_proposal_from_the_lake(tmp_path: Path) -> None:
 def test_lake_without_cloudtrail_says_so(tmp_path: Path) -> None:
     lp = least_privilege(_org(), WORKER, lake=tmp_path)
     assert lp.used is None and "no CloudTrail records" in lp.notes[0]
+
+
+def test_scoped_permissions_management_grant_counts() -> None:
+    org = OrgIam(
+        org_inventory(
+            user(DEV, "self", doc(allow("iam:CreatePolicyVersion", f"arn:aws:iam::{DEV}:policy/Own")))
+        )
+    )
+    lp = least_privilege(org, f"arn:aws:iam::{DEV}:user/self")
+    assert lp.permissions_management == ["iam:CreatePolicyVersion"]
+    assert lp.wildcards == []
