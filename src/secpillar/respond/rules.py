@@ -205,14 +205,16 @@ def _where(path: Iterable[Any], doc: Any) -> str:
     return out or "(file)"
 
 
-def _validate_schema(doc: Any, action_types: Iterable[str] | None) -> None:
+def _validate_schema(
+    doc: Any, action_types: Iterable[str] | None, action_params: Mapping[str, Mapping[str, Any]] | None = None
+) -> None:
     if not isinstance(doc, dict):
         raise ValidationError("a rules file must be a mapping with a top-level 'rules:' list", "(file)")
     for i, rule in enumerate(doc.get("rules") or []):
         if isinstance(rule, dict) and ("pattern" in rule) == ("detection" in rule):
             where = _where(["rules", i], doc)
             raise ValidationError("a rule needs exactly one trigger: 'pattern' or 'detection'", where)
-    validator = jsonschema.Draft202012Validator(rules_schema(action_types))
+    validator = jsonschema.Draft202012Validator(rules_schema(action_types, action_params))
     errors = sorted(validator.iter_errors(doc), key=lambda e: list(map(str, e.absolute_path)))
     if errors:
         err = jsonschema.exceptions.best_match(errors)
@@ -223,9 +225,13 @@ def _account(value: Any) -> str:
     return f"{value:012d}" if isinstance(value, int) else str(value)
 
 
-def parse_rules(doc: Any, action_types: Iterable[str] | None = None) -> RuleSet:
+def parse_rules(
+    doc: Any,
+    action_types: Iterable[str] | None = None,
+    action_params: Mapping[str, Mapping[str, Any]] | None = None,
+) -> RuleSet:
     """Validate a parsed rules document and compile it into a :class:`RuleSet`."""
-    _validate_schema(doc, action_types)
+    _validate_schema(doc, action_types, action_params)
     rules = []
     for i, raw in enumerate(doc["rules"]):
         where = _where(["rules", i], doc)
@@ -253,7 +259,11 @@ def parse_rules(doc: Any, action_types: Iterable[str] | None = None) -> RuleSet:
     return RuleSet(rules)
 
 
-def load_rules(path: Path, action_types: Iterable[str] | None = None) -> RuleSet:
+def load_rules(
+    path: Path,
+    action_types: Iterable[str] | None = None,
+    action_params: Mapping[str, Mapping[str, Any]] | None = None,
+) -> RuleSet:
     """Read, validate and compile a YAML (or JSON) rules file."""
     try:
         text = path.read_text(encoding="utf-8")
@@ -265,4 +275,4 @@ def load_rules(path: Path, action_types: Iterable[str] | None = None) -> RuleSet
         mark = getattr(exc, "problem_mark", None)
         where = f"{path}:{mark.line + 1}" if mark is not None else str(path)
         raise ValidationError(f"not valid YAML: {getattr(exc, 'problem', exc)}", where) from None
-    return parse_rules(doc, action_types)
+    return parse_rules(doc, action_types, action_params)

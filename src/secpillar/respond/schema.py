@@ -4,13 +4,15 @@ The schema covers the file's shape (names, triggers, conditions, actions, mode, 
 Event patterns are only required to be objects here: their grammar is richer than JSON Schema can
 say well, so :mod:`secpillar.respond.patterns` validates them and reports the exact path.
 
-Action types are checked against ``ACTION_TYPE_PATTERN`` until the action registry exists; pass
-``action_types`` (the registry's ids) to :func:`rules_schema` to restrict them to an enum.
+Without arguments, action types are only checked against ``ACTION_TYPE_PATTERN``; pass
+``action_params`` (the action registry's ids and params schemas, see
+:func:`secpillar.respond.registry_schema`) to restrict types to the registry and check each
+action's params.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 SCHEMA_ID = "https://secpillar.dev/schemas/respond-rules.json"
@@ -21,11 +23,35 @@ ACCOUNT_PATTERN = r"^[0-9]{12}$"
 MODES = ("dry-run", "apply")
 
 
-def rules_schema(action_types: Iterable[str] | None = None) -> dict[str, Any]:
-    """The JSON Schema (draft 2020-12) of a rules file."""
+def rules_schema(
+    action_types: Iterable[str] | None = None,
+    action_params: Mapping[str, Mapping[str, Any]] | None = None,
+) -> dict[str, Any]:
+    """The JSON Schema (draft 2020-12) of a rules file. ``action_params`` (action id -> JSON Schema
+    ``properties`` of its params, from the action registry) makes each action's params checked."""
     action_type: dict[str, Any] = {"type": "string", "pattern": ACTION_TYPE_PATTERN}
+    if action_params is not None and action_types is None:
+        action_types = list(action_params)
     if action_types is not None:
         action_type = {"type": "string", "enum": sorted(set(action_types))}
+    action: dict[str, Any] = {
+        "type": "object",
+        "required": ["type"],
+        "additionalProperties": False,
+        "properties": {"type": action_type, "params": {"type": "object"}},
+    }
+    if action_params:
+        action["allOf"] = [
+            {
+                "if": {"properties": {"type": {"const": aid}}, "required": ["type"]},
+                "then": {
+                    "properties": {
+                        "params": {"type": "object", "additionalProperties": False, "properties": dict(props)}
+                    }
+                },
+            }
+            for aid, props in sorted(action_params.items())
+        ]
     account = {
         "oneOf": [
             {"type": "string", "pattern": ACCOUNT_PATTERN},
@@ -85,12 +111,7 @@ def rules_schema(action_types: Iterable[str] | None = None) -> dict[str, Any]:
                     },
                 },
             },
-            "action": {
-                "type": "object",
-                "required": ["type"],
-                "additionalProperties": False,
-                "properties": {"type": action_type, "params": {"type": "object"}},
-            },
+            "action": action,
             "rate_limit": {
                 "type": "object",
                 "required": ["max", "per_seconds"],
