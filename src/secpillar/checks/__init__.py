@@ -18,6 +18,7 @@ CHECK_MODULES: tuple[str, ...] = (
     "secpillar.checks.cloudfront",
     "secpillar.checks.kms",
     "secpillar.checks.ec2",
+    "secpillar.checks.network_reach",
     "secpillar.checks.rds",
     "secpillar.checks.cloudtrail",
     "secpillar.checks.config",

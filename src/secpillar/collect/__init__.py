@@ -16,6 +16,8 @@ COLLECTOR_MODULES: tuple[str, ...] = (
     "secpillar.collect.cloudfront",
     "secpillar.collect.kms",
     "secpillar.collect.ec2",
+    "secpillar.collect.ec2_reach",
+    "secpillar.collect.elbv2",
     "secpillar.collect.rds",
     "secpillar.collect.cloudtrail",
     "secpillar.collect.config",

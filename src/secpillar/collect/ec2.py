@@ -240,10 +240,17 @@ def transform_tgw_route_table(
     account_id: str,
     region: str,
     partition: str = "aws",
+    associations: list[Mapping[str, Any]] | None = None,
+    propagations: list[Mapping[str, Any]] | None = None,
 ) -> Resource:
-    """A transit gateway route table; ``routes`` its active and blackhole routes (None: unknown)."""
+    """A transit gateway route table; ``routes`` its active and blackhole routes, ``associations``
+    and ``propagations`` the attachments associated with / propagating into it (None: unknown)."""
     rid = str(raw["TransitGatewayRouteTableId"])
-    supp = {"Routes": [camelize(dict(r)) for r in routes]} if routes is not None else {}
+    supp: dict[str, Any] = {"Routes": [camelize(dict(r)) for r in routes]} if routes is not None else {}
+    if associations is not None:
+        supp["Associations"] = [camelize(dict(a)) for a in associations]
+    if propagations is not None:
+        supp["Propagations"] = [camelize(dict(p)) for p in propagations]
     return _resource(
         TGW_ROUTE_TABLE,
         "transit-gateway-route-table",
@@ -323,6 +330,8 @@ class Ec2TransitGatewayCollector(Collector):
         "ec2:DescribeTransitGatewayAttachments",
         "ec2:DescribeTransitGatewayRouteTables",
         "ec2:SearchTransitGatewayRoutes",
+        "ec2:GetTransitGatewayRouteTableAssociations",
+        "ec2:GetTransitGatewayRouteTablePropagations",
     )
 
     def collect(self, ctx: CollectContext) -> Iterator[Resource]:
@@ -350,7 +359,20 @@ class Ec2TransitGatewayCollector(Collector):
                 TransitGatewayRouteTableId=table["TransitGatewayRouteTableId"],
                 Filters=_TGW_ROUTE_STATES,
             )
-            yield transform_tgw_route_table(table, routes, acct, region, part)
+            tid = table["TransitGatewayRouteTableId"]
+            assocs = ctx.paginate(
+                ec2,
+                "get_transit_gateway_route_table_associations",
+                "Associations",
+                TransitGatewayRouteTableId=tid,
+            )
+            props = ctx.paginate(
+                ec2,
+                "get_transit_gateway_route_table_propagations",
+                "TransitGatewayRouteTablePropagations",
+                TransitGatewayRouteTableId=tid,
+            )
+            yield transform_tgw_route_table(table, routes, acct, region, part, assocs, props)
 
 
 def _live(raw: Mapping[str, Any]) -> bool:
