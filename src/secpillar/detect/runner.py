@@ -83,7 +83,7 @@ def rows_to_alerts(det: Detection, rows: Iterable[Sequence[Any]]) -> list[Alert]
                 detection_id=det.id,
                 title=det.title,
                 severity=det.severity,
-                source=det.source,
+                source="sigma" if det.id.startswith("sigma.") else det.source,
                 guardduty=det.guardduty,
                 attack=tuple(det.attack),
                 tactic=det.tactic,
