@@ -38,6 +38,7 @@ SEEDER_MODULES: tuple[str, ...] = (
     "secpillar.sandbox.seeders.iam",
     "secpillar.sandbox.seeders.escalation",
     "secpillar.sandbox.seeders.network",
+    "secpillar.sandbox.seeders.transit",
     "secpillar.sandbox.seeders.storage",
     "secpillar.sandbox.seeders.logging",
 )
