@@ -7,12 +7,14 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
+import duckdb
+
 
 def prior_bucket_policy(lake: Path, bucket: str, event: Mapping[str, Any]) -> tuple[str | None, str] | None:
     """The policy the last successful PutBucketPolicy/DeleteBucketPolicy of ``bucket`` set before
     ``event`` (``(policy or None, time)``), or None when the lake has no such call (or no lake)."""
     try:
-        from secpillar.lake import store as lake_store  # type: ignore[import-not-found,unused-ignore]
+        from secpillar.lake import store as lake_store
     except ImportError:
         return None
     detail = event.get("detail") if isinstance(event.get("detail"), dict) else {}
@@ -21,14 +23,15 @@ def prior_bucket_policy(lake: Path, bucket: str, event: Mapping[str, Any]) -> tu
     con = lake_store.connect(lake)
     try:
         rows = con.execute(
-            "SELECT eventName, eventTime, requestParameters, eventID FROM cloudtrail "
-            "WHERE eventSource = 's3.amazonaws.com' "
-            "AND eventName IN ('PutBucketPolicy', 'DeleteBucketPolicy') "
-            "AND (errorCode IS NULL OR errorCode = '') AND CAST(eventTime AS VARCHAR) < ? "
-            "ORDER BY eventTime DESC LIMIT 200",
-            [before],
+            "SELECT eventname, eventtime, requestparameters, eventid FROM cloudtrail "
+            "WHERE eventsource = 's3.amazonaws.com' "
+            "AND eventname IN ('PutBucketPolicy', 'DeleteBucketPolicy') "
+            "AND (errorcode IS NULL OR errorcode = '') AND eventtime < ? "
+            "AND (requestparameters LIKE ?) "
+            "ORDER BY eventtime DESC LIMIT 200",
+            [before, f"%{bucket}%"],
         ).fetchall()
-    except Exception:  # noqa: BLE001 - a lake without the view or columns answers 'unknown'
+    except duckdb.Error:  # a lake without the view or columns answers 'unknown'
         return None
     finally:
         con.close()
