@@ -47,7 +47,6 @@ class UnusedRegion(Detection):
             "Calls of one principal in the region within this many minutes form one alert.",
         ),
     )
-    parity = False
     description = (
         "Write calls (readOnly false) by a principal in a region outside the organization's regions: "
         "attackers launch miners or hide resources where nobody looks."
