@@ -207,7 +207,13 @@ def _enis(topo: dict[str, Any], out: list[Resource]) -> None:
             "ipv6Addresses": [{"ipv6Address": e["ipv6"]}] if e.get("ipv6") else [],
         }
         out.append(
-            _res("AWS::EC2::NetworkInterface", "network-interface", eid, cfg, {**vpcs[s["vpc"]], **s, **e})
+            _res(
+                "AWS::EC2::NetworkInterface",
+                "network-interface",
+                eid,
+                cfg,
+                {**vpcs[s["vpc"]], **s, **e, "tags": e.get("tags") or {}},
+            )
         )
     for did, d in (topo.get("dbs") or {}).items():
         acct = str(d.get("account", ACCOUNT))
