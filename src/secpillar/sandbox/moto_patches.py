@@ -6,6 +6,9 @@ do against real AWS.
 
 - CloudFront: moto 5.2 forgets an origin's ``S3OriginConfig`` and ``OriginAccessControlId`` (it
   parses them but never returns them), so every distribution would look like one without OAC/OAI.
+- EventBridge: moto's default target input (no InputTransformer) leaves out ``account``, which
+  EventBridge delivers; the CloudTrail recorder's events go through it to SQS targets (moto's SQS
+  target already writes ``time`` as ISO-8601).
 """
 
 from __future__ import annotations
@@ -33,5 +36,26 @@ def patch_cloudfront_origins() -> None:
     models.Origin.__init__ = __init__  # type: ignore[method-assign]
 
 
+def patch_events_default_input() -> None:
+    from moto.events import utils
+
+    original = utils.EventTemplateParser.parse
+    if getattr(original, _MARK, False):
+        return
+
+    def parse(input_template: str, input_paths_map: dict[str, Any], event: Any) -> dict[str, Any]:
+        if input_template:
+            result: dict[str, Any] = original(input_template, input_paths_map, event)
+            return result
+        keys = ("version", "id", "detail-type", "source", "account", "time", "region", "resources", "detail")
+        out = {k: event.get(k) for k in keys}
+        out["version"] = out["version"] or "0"
+        return out
+
+    setattr(parse, _MARK, True)
+    utils.EventTemplateParser.parse = staticmethod(parse)  # type: ignore[method-assign]
+
+
 def apply_all() -> None:
     patch_cloudfront_origins()
+    patch_events_default_input()

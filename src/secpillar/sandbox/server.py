@@ -26,14 +26,24 @@ READY = "SECPILLAR-SANDBOX-READY"
 HOST = "127.0.0.1"
 
 
-def make_app() -> Any:
-    """moto's WSGI application (every service, dispatched by host and signature)."""
+def make_app(cloudtrail: bool = True) -> Any:
+    """moto's WSGI application (every service, dispatched by host and signature), wrapped by the
+    CloudTrail recorder (:mod:`secpillar.sandbox.cloudtrail`) unless ``cloudtrail`` is false or
+    ``$SECPILLAR_SANDBOX_CLOUDTRAIL`` is ``off``."""
     from moto.moto_server.werkzeug_app import DomainDispatcherApplication, create_backend_app
 
     from secpillar.sandbox.moto_patches import apply_all
 
     apply_all()
-    return DomainDispatcherApplication(create_backend_app)
+    app = DomainDispatcherApplication(create_backend_app)
+    if not cloudtrail or os.environ.get("SECPILLAR_SANDBOX_CLOUDTRAIL", "").lower() == "off":
+        return app
+    from secpillar.sandbox.cloudtrail import Recorder
+    from secpillar.sandbox.ct_wsgi import CloudTrailMiddleware
+
+    recorder = Recorder()
+    recorder.start()
+    return CloudTrailMiddleware(app, recorder)
 
 
 class SandboxServer:

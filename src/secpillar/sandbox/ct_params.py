@@ -1,0 +1,310 @@
+"""A request's ``requestParameters`` and ``responseElements`` in CloudTrail's shapes.
+
+CloudTrail writes the parameters of an API call as a JSON object whose keys are the API's member
+names in lowerCamelCase (``userName``, ``policyArn``, ``groupId``); EC2 writes lists as
+``{"items": [...]}`` (``ipPermissions.items[].ipRanges.items[].cidrIp``); S3 writes ``bucketName``,
+``Host``, the subresource (``"policy": ""``), request headers such as ``x-amz-acl`` as lists, and
+an XML body as a dict of its elements (``PublicAccessBlockConfiguration``); PutBucketPolicy's
+policy document appears parsed as ``bucketPolicy``. The input and output shapes come from
+botocore's service models, which also mark the sensitive members: those are written as
+``HIDDEN_DUE_TO_SECURITY_REASONS`` in parameters and left out of response elements, as are secret
+access keys, session tokens, passwords and secret values by name. Read-only calls have
+``responseElements`` null.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import xml.etree.ElementTree as ET
+from datetime import date, datetime
+from typing import Any
+from urllib.parse import parse_qsl
+
+from botocore.model import Shape, StructureShape
+from botocore.parsers import create_parser
+
+from secpillar.sandbox.ct_route import Operation, Request, form_params
+
+HIDDEN = "HIDDEN_DUE_TO_SECURITY_REASONS"
+_SECRET_NAMES = re.compile(
+    r"(secretaccesskey|sessiontoken|password|secretstring|secretbinary|plaintext|privatekey|"
+    r"credentials?$|authtoken|clientsecret)",
+    re.IGNORECASE,
+)
+_READ_PREFIXES = (
+    "Get", "List", "Describe", "Head", "Lookup", "Search", "Check", "Query", "Scan", "BatchGet",
+    "Select", "Simulate", "Estimate", "Preview", "Validate", "Verify", "Decrypt", "Encrypt",
+    "GenerateDataKey", "GenerateRandom", "AssumeRole", "GetCallerIdentity", "Test",
+)  # fmt: skip
+
+
+def lower_camel(name: str) -> str:
+    if not name:
+        return name
+    i = 0
+    while i < len(name) and name[i].isupper():
+        i += 1
+    if i <= 1:
+        return name[:1].lower() + name[1:]
+    if i == len(name):
+        return name.lower()
+    return name[: i - 1].lower() + name[i - 1 :]
+
+
+def read_only(op_name: str) -> bool:
+    return op_name.startswith(_READ_PREFIXES)
+
+
+def _secret(name: str, shape: Shape | None) -> bool:
+    return bool(_SECRET_NAMES.search(name)) or bool(shape is not None and shape.metadata.get("sensitive"))
+
+
+def _scalar(shape: Shape, raw: str) -> Any:
+    t = shape.type_name
+    try:
+        if t in ("integer", "long"):
+            return int(raw)
+        if t in ("float", "double"):
+            return float(raw)
+    except ValueError:
+        return raw
+    if t == "boolean":
+        return raw.lower() == "true"
+    return raw
+
+
+def _query_name(member: str, shape: Shape, ec2: bool) -> str:
+    if ec2:
+        qn = shape.serialization.get("queryName")
+        if qn:
+            return str(qn)
+        ln = shape.serialization.get("name")
+        return str(ln[:1].upper() + ln[1:]) if ln else member
+    return str(shape.serialization.get("name") or member)
+
+
+def _from_query(shape: Shape, params: dict[str, str], prefix: str, ec2: bool) -> Any:
+    t = shape.type_name
+    if t == "structure":
+        assert isinstance(shape, StructureShape)
+        out: dict[str, Any] = {}
+        for member, mshape in shape.members.items():
+            name = _query_name(member, mshape, ec2)
+            key = f"{prefix}.{name}" if prefix else name
+            value = _from_query(mshape, params, key, ec2)
+            if value is not None:
+                out[lower_camel(member)] = HIDDEN if _secret(member, mshape) else value
+        return out or None
+    if t == "list":
+        elem = shape.member
+        flattened = ec2 or shape.serialization.get("flattened")
+        base = prefix if flattened else f"{prefix}.member"
+        items = []
+        i = 1
+        while True:
+            value = _from_query(elem, params, f"{base}.{i}", ec2)
+            if value is None:
+                break
+            items.append(value)
+            i += 1
+        if not items:
+            return None
+        return {"items": items} if ec2 else items
+    if t == "map":
+        result: dict[str, Any] = {}
+        i = 1
+        while f"{prefix}.entry.{i}.key" in params:
+            result[params[f"{prefix}.entry.{i}.key"]] = params.get(f"{prefix}.entry.{i}.value")
+            i += 1
+        return result or None
+    if prefix in params:
+        return _scalar(shape, params[prefix])
+    return None
+
+
+def shaped(shape: Shape | None, value: Any, ec2: bool = False, response: bool = False) -> Any:
+    """A value parsed by botocore (member names as in the model) -> CloudTrail's casing, with
+    sensitive members hidden (parameters) or dropped (responses)."""
+    if shape is None:
+        return _plain(value)
+    t = shape.type_name
+    if t == "structure" and isinstance(value, dict):
+        assert isinstance(shape, StructureShape)
+        out: dict[str, Any] = {}
+        for member, mshape in shape.members.items():
+            if member not in value:
+                continue
+            if _secret(member, mshape):
+                if not response:
+                    out[lower_camel(member)] = HIDDEN
+                continue
+            name = member
+            if ec2 and response:
+                name = str(mshape.serialization.get("name") or member)
+                name = "_return" if name == "return" else name
+            out[lower_camel(name)] = shaped(mshape, value[member], ec2, response)
+        return out
+    if t == "list" and isinstance(value, list):
+        items = [shaped(shape.member, v, ec2, response) for v in value]
+        return {"items": items} if ec2 else items
+    if t == "map" and isinstance(value, dict):
+        return {str(k): shaped(shape.value, v, ec2, response) for k, v in value.items()}
+    return _plain(value)
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, (datetime, date)):
+        return value.strftime("%Y-%m-%dT%H:%M:%SZ") if isinstance(value, datetime) else value.isoformat()
+    if isinstance(value, bytes):
+        return HIDDEN
+    if isinstance(value, dict):
+        return {k: _plain(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_plain(v) for v in value]
+    return value
+
+
+def _xml_value(elem: ET.Element) -> Any:
+    children = list(elem)
+    if not children:
+        text = (elem.text or "").strip()
+        if text in ("true", "false"):
+            return text == "true"
+        return text
+    out: dict[str, Any] = {}
+    for child in children:
+        tag = child.tag.split("}", 1)[-1]
+        value = _xml_value(child)
+        if tag in out:
+            existing = out[tag]
+            out[tag] = [*existing, value] if isinstance(existing, list) else [existing, value]
+        else:
+            out[tag] = value
+    return out
+
+
+def xml_body(body: bytes) -> dict[str, Any] | None:
+    try:
+        root = ET.fromstring(body)
+    except ET.ParseError:
+        return None
+    tag = root.tag.split("}", 1)[-1]
+    value = _xml_value(root)
+    inner: dict[str, Any] = value if isinstance(value, dict) else {"value": value}
+    if root.tag.startswith("{"):
+        inner = {"xmlns": root.tag[1:].split("}", 1)[0], **inner}
+    return {tag: inner}
+
+
+def _s3_params(op: Operation, req: Request) -> dict[str, Any]:
+    params: dict[str, Any] = {}
+    if "Bucket" in op.labels:
+        params["bucketName"] = op.labels["Bucket"]
+    params["Host"] = req.headers.get("host", "")
+    uri = str(op.model.http.get("requestUri", ""))
+    for part in uri.partition("?")[2].split("&"):
+        key, _, value = part.partition("=")
+        if key:
+            params[key] = value
+    for key, value in parse_qsl(req.query, keep_blank_values=True):
+        if not key.startswith("X-Amz-") and key not in params:
+            params[key] = value
+    for header, value in req.headers.items():
+        if header.startswith("x-amz-") and header not in (
+            "x-amz-date", "x-amz-content-sha256", "x-amz-security-token", "x-amz-user-agent",
+            "x-amz-checksum-crc32", "x-amz-sdk-checksum-algorithm", "x-amz-account-id",
+        ):  # fmt: skip
+            params[header] = [value]
+    body = req.body
+    if body and op.name == "PutBucketPolicy":
+        try:
+            params["bucketPolicy"] = json.loads(body)
+        except ValueError:
+            params["bucketPolicy"] = body.decode("utf-8", "replace")
+    elif body and body.lstrip().startswith(b"<"):
+        parsed = xml_body(body)
+        if parsed:
+            params.update(parsed)
+    return params
+
+
+def _json_params(op: Operation, req: Request) -> dict[str, Any] | None:
+    shape = op.model.input_shape
+    value: dict[str, Any] = {}
+    if req.body:
+        try:
+            loaded = json.loads(req.body)
+        except ValueError:
+            loaded = None
+        if isinstance(loaded, dict):
+            value.update(loaded)
+    if shape is not None:
+        assert isinstance(shape, StructureShape)
+        query = dict(parse_qsl(req.query, keep_blank_values=True))
+        for member, mshape in shape.members.items():
+            loc = mshape.serialization.get("location")
+            name = mshape.serialization.get("name") or member
+            if loc == "uri" and name in op.labels:
+                value[member] = _scalar(mshape, op.labels[name])
+            elif loc == "querystring" and name in query:
+                value[member] = _scalar(mshape, query[name])
+            elif loc == "header" and name.lower() in req.headers:
+                value[member] = _scalar(mshape, req.headers[name.lower()])
+    result = shaped(shape, value) if value else None
+    return result if isinstance(result, dict) and result else None
+
+
+def request_parameters(op: Operation, req: Request) -> dict[str, Any] | None:
+    """CloudTrail's ``requestParameters`` of a call (``None`` when it has none)."""
+    if op.service in ("s3", "s3control"):
+        return _s3_params(op, req)
+    protocol = op.protocol
+    if protocol in ("query", "ec2"):
+        shape = op.model.input_shape
+        if shape is None:
+            return None
+        value = _from_query(shape, form_params(req), "", protocol == "ec2")
+        return value if isinstance(value, dict) else None
+    if protocol == "smithy-rpc-v2-cbor":
+        return None
+    return _json_params(op, req)
+
+
+def parse_response(op: Operation, req: Request) -> dict[str, Any]:
+    """The response as botocore parses it (model member names, typed values)."""
+    parser = create_parser(op.protocol)
+    headers = {k: v for k, v in req.extra.get("response_headers", {}).items()}
+    response = {"body": req.response, "headers": headers, "status_code": req.status}
+    parsed: dict[str, Any] = parser.parse(response, op.model.output_shape)
+    return parsed
+
+
+def error_of(op: Operation | None, req: Request) -> tuple[str, str] | None:
+    """(errorCode, errorMessage) of a failed call."""
+    if req.status < 400:
+        return None
+    if op is not None:
+        try:
+            err = parse_response(op, req).get("Error", {})
+        except Exception:  # noqa: BLE001 - an unparsable error body still yields an error code
+            err = {}
+        if err.get("Code"):
+            return str(err["Code"]), str(err.get("Message") or "")
+    return f"HTTP{req.status}", req.response[:200].decode("utf-8", "replace")
+
+
+def response_elements(op: Operation, req: Request) -> dict[str, Any] | None:
+    """CloudTrail's ``responseElements`` of a successful call that changes something."""
+    if read_only(op.name) or op.service in ("s3", "s3control") or op.model.output_shape is None:
+        return None
+    try:
+        parsed = parse_response(op, req)
+    except Exception:  # noqa: BLE001 - a response botocore cannot parse is recorded without elements
+        return None
+    parsed.pop("ResponseMetadata", None)
+    value = shaped(op.model.output_shape, parsed, ec2=op.protocol == "ec2", response=True)
+    if isinstance(value, dict) and op.protocol == "ec2":
+        request_id = req.extra.get("request_id")
+        value = {"requestId": request_id, **value} if request_id else value
+    return value if isinstance(value, dict) and value else None
