@@ -71,17 +71,19 @@ def _by_subnet(enis: list[Eni]) -> dict[str, dict[tuple[str, ...], list[Eni]]]:
     return out
 
 
-def _endpoint(enis: list[Eni]) -> Endpoint:
+def _endpoint(net: Network, enis: list[Eni]) -> Endpoint:
     addrs = EMPTY
     for e in enis:
         addrs = addrs | e.private | e.ipv6
     rep = enis[0]
-    label = ", ".join(sorted({net_label(e) for e in enis})[:3])
+    label = ", ".join(sorted({net_label(net, e) for e in enis})[:3])
     return Endpoint(label, "eni", addrs, rep.subnet, rep, rep.owner)
 
 
-def net_label(e: Eni) -> str:
-    return f"{e.where.name} ({e.id})" if e.where.name and e.where.name != e.id else e.id
+def net_label(net: Network, e: Eni) -> str:
+    """The owner's name (instance, DB, load balancer) or the interface's own, with the interface id."""
+    name = net.owners[e.owner].name if e.owner in net.owners else e.where.name
+    return f"{name} ({e.id})" if name and name != e.id else e.id
 
 
 def _components(net: Network, path: list[dict[str, Any]]) -> list[str]:
@@ -119,9 +121,9 @@ def crossings(
             if d.subnet not in b_sub:
                 continue
             for ga, enis_a in groups_a.items():
-                src = _endpoint(enis_a)
+                src = _endpoint(net, enis_a)
                 for gb, enis_b in b_sub[d.subnet].items():
-                    dst = _endpoint(enis_b)
+                    dst = _endpoint(net, enis_b)
                     found += _judge(net, src, dst, ga, gb, protocols)
     return found
 

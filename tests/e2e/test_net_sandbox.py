@@ -1,0 +1,120 @@
+"""`secpillar net` on the seeded sandbox: exposure and isolation find the planted paths and only
+those (one seed + scan for the module, then the CLI reads the written inventory)."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from secpillar.cli.common import write_outputs
+from secpillar.sandbox.seed import REGION, seed
+from secpillar.sandbox.server import SandboxProcess
+from secpillar.scan import ScanOptions, run_scan
+
+pytestmark = pytest.mark.e2e
+
+
+@pytest.fixture(scope="module")
+def inventory(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    out = tmp_path_factory.mktemp("net")
+    with SandboxProcess() as sandbox:
+        seed(sandbox.url)
+        result = run_scan(
+            ScanOptions(endpoint_url=sandbox.url, use_org=True, regions=[REGION], checks=["aws.net.*"])
+        )
+    write_outputs(out, ["json"], result.findings, result.inventory, {})
+    return out / "inventory.json"
+
+
+def net(*args: str) -> tuple[int, Any]:
+    proc = subprocess.run(
+        [sys.executable, "-m", "secpillar.cli.main", "net", *args, "--format", "json"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    return proc.returncode, json.loads(proc.stdout) if proc.stdout.strip() else proc.stderr
+
+
+def test_exposure_lists_exactly_the_planted_paths(inventory: Path) -> None:
+    rc, answer = net("exposure", "--inventory", str(inventory))
+    assert rc == 0, answer
+    got = {(e["name"], e["protocol"], tuple(e["ports"])) for e in answer["exposed"]}
+    assert got == {
+        ("test-web", "tcp", ("22",)),
+        ("stg-analytics-db", "tcp", ("5432",)),
+        ("test-web-alb", "tcp", ("8080",)),
+    }
+    db = next(e for e in answer["exposed"] if e["name"] == "stg-analytics-db")
+    assert [h["type"] for h in db["path"]][:2] == ["internet", "internet-gateway"]
+
+
+def test_isolation_finds_the_planted_transit_path(inventory: Path) -> None:
+    rc, answer = net(
+        "isolation",
+        "--inventory",
+        str(inventory),
+        "--between",
+        "Environment=TEST",
+        "--and",
+        "Environment=PROD",
+    )
+    assert rc == 1 and not answer["isolated"]
+    pairs = {
+        (p["from"].split(" ")[0], p["to"].split(" ")[0], p["protocol"], p["ports"]) for p in answer["paths"]
+    }
+    assert pairs == {
+        ("hub-test-svc", "hub-prod-svc", "tcp", "8443"),
+        ("hub-prod-svc", "hub-test-svc", "tcp", "443"),
+    }
+    assert all(
+        any(c.startswith("tgw-") and "attach" not in c and "rtb" not in c for c in p["through"])
+        for p in answer["paths"]
+    )
+
+
+@pytest.mark.parametrize("other", ["Environment=STG"])
+def test_other_environments_stay_isolated_from_prod(inventory: Path, other: str) -> None:
+    rc, answer = net(
+        "isolation", "--inventory", str(inventory), "--between", other, "--and", "Environment=PROD"
+    )
+    assert rc == 0 and answer["isolated"], answer["paths"]
+
+
+def test_reach_explains_a_block_and_a_path(inventory: Path) -> None:
+    rc, answer = net(
+        "reach", "--inventory", str(inventory), "--from", "internet", "--to", "stg-db", "--port", "5432"
+    )
+    assert rc == 1 and not answer["reachable"]
+    assert answer["blocked_by"]
+    rc, answer = net(
+        "reach",
+        "--inventory",
+        str(inventory),
+        "--from",
+        "internet",
+        "--to",
+        "stg-analytics-db",
+        "--port",
+        "5432",
+    )
+    assert rc == 0 and answer["reachable"]
+
+
+def test_bad_inventory_is_a_clear_error(tmp_path: Path) -> None:
+    bad = tmp_path / "inventory.json"
+    bad.write_text("{not json")
+    proc = subprocess.run(
+        [sys.executable, "-m", "secpillar.cli.main", "net", "exposure", "--inventory", str(bad)],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert proc.returncode == 2 and "cannot read" in proc.stderr
