@@ -53,6 +53,49 @@ class S3BucketPolicyPublic(Detection):
 
 
 @register
+class S3BucketPolicyOutsideAccount(Detection):
+    id = "ct.s3-bucket-policy-outside-account"
+    title = "S3 bucket policy grants access to an outside account"
+    severity = Severity.HIGH
+    attack = ("T1537",)
+    tactic = "Exfiltration"
+    wa = ("SEC03-BP07", "SEC03-BP09")
+    params = (ORG_ACCOUNTS,)
+    parity = False
+    description = (
+        "s3:PutBucketPolicy whose Allow statements name an AWS account outside the organization as "
+        "principal: a backdoor that lets another account read or write the bucket."
+    )
+    sql = f"""
+WITH st AS (
+  SELECT *, UNNEST({STATEMENTS}) AS s
+  FROM cloudtrail
+  WHERE eventsource = 's3.amazonaws.com' AND eventname = 'PutBucketPolicy' AND {SUCCEEDED}
+),
+targets AS (
+  SELECT *, UNNEST(regexp_extract_all(CAST(json_extract(s, '$.Principal') AS VARCHAR),
+                                      '(?:iam::|")([0-9]{{12}})[:"]', 1)) AS target
+  FROM st
+  WHERE json_extract_string(s, '$.Effect') = 'Allow'
+)
+SELECT
+  [eventid] AS event_ids,
+  MIN({PRINCIPAL}) AS principal,
+  MIN(sourceipaddress) AS source_ip,
+  MIN({ACCOUNT}) AS account,
+  MIN(awsregion) AS region,
+  MIN({TS}) AS first_seen,
+  MIN({TS}) AS last_seen,
+  CAST(1 AS BIGINT) AS event_count,
+  MIN({rp("bucketName")}) AS resource,
+  'bucket policy grants ' || string_agg(DISTINCT target, ', ') AS detail
+FROM targets
+WHERE target NOT IN ${{org_accounts}}
+GROUP BY eventid
+"""
+
+
+@register
 class S3BucketAclPublic(Detection):
     id = "ct.s3-bucket-acl-public"
     title = "S3 bucket ACL grants access to all users"

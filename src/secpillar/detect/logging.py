@@ -45,18 +45,18 @@ class CloudTrailDeleted(Detection):
 @register
 class CloudTrailSelectorsChanged(Detection):
     id = "ct.cloudtrail-selectors-changed"
-    title = "CloudTrail trail settings or event selectors changed"
+    title = "CloudTrail event selectors changed"
     severity = Severity.MEDIUM
     attack = ("T1562.008",)
     tactic = "Defense Evasion"
     wa = ("SEC04-BP01",)
     description = (
-        "cloudtrail:PutEventSelectors, PutInsightSelectors or UpdateTrail: what the trail records, or "
-        "where it delivers, changed (a selector can silently exclude management events)."
+        "cloudtrail:PutEventSelectors or PutInsightSelectors: what the trail records changed (a "
+        "selector can silently exclude management or data events)."
     )
     sql = event_sql(
         "eventsource = 'cloudtrail.amazonaws.com' AND eventname IN "
-        f"('PutEventSelectors', 'PutInsightSelectors', 'UpdateTrail') AND {SUCCEEDED}",
+        f"('PutEventSelectors', 'PutInsightSelectors') AND {SUCCEEDED}",
         resource=f"COALESCE({rp('trailName')}, {rp('name')})",
         detail="eventname",
     )
@@ -145,4 +145,23 @@ class S3AccessLoggingDisabled(Detection):
         f"AND json_extract(requestparameters, '$.BucketLoggingStatus.LoggingEnabled') IS NULL",
         resource=rp("bucketName"),
         detail="'access logging disabled on ' || " + rp("bucketName"),
+    )
+
+
+@register
+class LeaveOrganization(Detection):
+    id = "ct.organization-leave"
+    title = "Account left the organization"
+    severity = Severity.HIGH
+    attack = ("T1666",)
+    tactic = "Defense Evasion"
+    wa = ("SEC01-BP01", "SEC03-BP05")
+    description = (
+        "organizations:LeaveOrganization: the account escapes the organization's SCPs, its "
+        "organization trail and delegated security services."
+    )
+    sql = event_sql(
+        f"eventsource = 'organizations.amazonaws.com' AND eventname = 'LeaveOrganization' AND {SUCCEEDED}",
+        resource="recipientaccountid",
+        detail="'account left its organization'",
     )

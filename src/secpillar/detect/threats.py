@@ -144,15 +144,40 @@ class SecretsBulkRetrieval(Detection):
         Param("window_minutes", 10, "Reads of one burst follow each other within this many minutes."),
     )
     description = (
-        "secretsmanager:GetSecretValue / BatchGetSecretValue by one principal over many distinct "
-        "secrets in a burst: a credential dump."
+        "secretsmanager:GetSecretValue, or ssm:GetParameter/GetParameters with decryption, by one "
+        "principal over many distinct secrets in a burst: a credential dump."
     )
     sql = burst_sql(
-        where="eventsource = 'secretsmanager.amazonaws.com' "
-        f"AND eventname IN ('GetSecretValue', 'BatchGetSecretValue') AND {SUCCEEDED}",
+        where=f"{SUCCEEDED} AND ((eventsource = 'secretsmanager.amazonaws.com' "
+        "AND eventname = 'GetSecretValue') OR (eventsource = 'ssm.amazonaws.com' "
+        f"AND eventname IN ('GetParameter', 'GetParameters') AND lower({rp('withDecryption')}) = 'true'))",
         key=PRINCIPAL,
-        item=f"COALESCE({rp('secretId')}, eventid)",
+        item=f"COALESCE({rp('secretId')}, {rp('name')}, "
+        "CAST(json_extract(requestparameters, '$.names') AS VARCHAR))",
         detail_noun="secrets",
+    )
+
+
+@register
+class SecretsBatchRetrieval(Detection):
+    id = "ct.secrets-batch-retrieval"
+    title = "Secrets retrieved in bulk with BatchGetSecretValue"
+    severity = Severity.HIGH
+    guardduty = "CredentialAccess:IAMUser/AnomalousBehavior"
+    attack = ("T1555.006",)
+    tactic = "Credential Access"
+    wa = ("SEC02-BP03",)
+    params = (Param("threshold", 5, "Secrets named in one call (a filter selects any number)."),)
+    parity = False
+    description = (
+        "secretsmanager:BatchGetSecretValue naming at least threshold secrets, or selecting them with "
+        "filters: one call that dumps many secrets."
+    )
+    sql = event_sql(
+        "eventsource = 'secretsmanager.amazonaws.com' AND eventname = 'BatchGetSecretValue' "
+        f"AND {SUCCEEDED} AND (json_extract(requestparameters, '$.filters') IS NOT NULL "
+        "OR COALESCE(json_array_length(requestparameters, '$.secretIdList'), 0) >= ${threshold})",
+        detail="'BatchGetSecretValue'",
     )
 
 
