@@ -256,6 +256,10 @@ class Responder:
         if limited:
             change.status, change.reason = "skipped", limited
             return [self.ctx.store.save(change)]
+        if remediations and all(c.status == "noop" for c in remediations):
+            # nothing happened and nothing would: the echo of our own remediation, for instance
+            change.status, change.reason = "skipped", "nothing to report: every action was a no-op"
+            return [self.ctx.store.save(change)]
         if not self.notify:
             change.description = f"would notify {target['to']}"
             return [self.ctx.store.save(change, "dry-run")]

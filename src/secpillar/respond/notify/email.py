@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import email.policy
 import os
 import smtplib
 import ssl
@@ -25,7 +26,8 @@ def recipients(params: Mapping[str, Any]) -> list[str]:
 
 
 def build_email(note: Notification, sender: str, to: Sequence[str], change_id: str = "") -> EmailMessage:
-    msg = EmailMessage()
+    # RFC 5322 allows 998-character lines; folding a long subject only invites clients to misparse it
+    msg = EmailMessage(policy=email.policy.SMTP.clone(max_line_length=998))
     msg["Subject"] = note.subject
     msg["From"] = sender
     msg["To"] = ", ".join(to)
