@@ -292,7 +292,7 @@ ORG_ACCOUNTS = Param(
 @register
 class RoleTrustOutsideAccount(Detection):
     id = "ct.role-trust-outside-account"
-    title = "Role trust policy changed to trust an outside account"
+    title = "Role trust policy trusts an outside account"
     severity = Severity.HIGH
     attack = ("T1098.003",)
     tactic = "Persistence"
@@ -300,14 +300,15 @@ class RoleTrustOutsideAccount(Detection):
     params = (ORG_ACCOUNTS,)
     parity = False
     description = (
-        "iam:UpdateAssumeRolePolicy whose new trust policy names an account outside the organization "
-        "(or any principal '*'): a backdoor role another account can assume."
+        "iam:UpdateAssumeRolePolicy (or CreateRole) whose trust policy names an account outside the "
+        "organization (or any principal '*'): a backdoor role another account can assume."
     )
     sql = f"""
 WITH ev AS (
-  SELECT *, {rp("policyDocument")} AS doc
+  SELECT *, COALESCE({rp("policyDocument")}, {rp("assumeRolePolicyDocument")}) AS doc
   FROM cloudtrail
-  WHERE eventsource = 'iam.amazonaws.com' AND eventname = 'UpdateAssumeRolePolicy' AND {SUCCEEDED}
+  WHERE eventsource = 'iam.amazonaws.com' AND eventname IN ('UpdateAssumeRolePolicy', 'CreateRole')
+    AND {SUCCEEDED}
 ),
 targets AS (
   SELECT *, UNNEST(list_concat(
