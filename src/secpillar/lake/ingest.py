@@ -1,0 +1,239 @@
+"""``ingest(sources, lake)``: CloudTrail and VPC flow logs into the lake, idempotent,
+incremental and crash-safe.
+
+1. Under the lake's lock, :func:`secpillar.lake.manifest.recover` undoes a batch a killed run
+   left half-published, and the manifest says which objects are done (same id and version).
+2. The remaining objects are cut into batches (a few dozen files / ~64 MB) that worker processes
+   turn into staged Parquet (:func:`secpillar.lake.worker.process_batch`).
+3. For each staged batch, in order: CloudTrail rows whose ``eventID`` is already in the lake or
+   earlier in this run are dropped (the staged files are rewritten without them), the journal
+   entry is written, the files are renamed into ``<lake>/cloudtrail|flowlogs/account=/region=/date=/``,
+   the manifest lines are committed, the journal entry is removed.
+
+A run killed at any point loses nothing (what was not committed is read again next time) and
+duplicates nothing (a half-published batch is removed; ``eventID`` de-duplication covers the
+rest).
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import time
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from concurrent.futures import Future, ProcessPoolExecutor
+from dataclasses import dataclass, field
+from multiprocessing import get_context
+from pathlib import Path
+from typing import Any
+
+import duckdb
+
+from secpillar.lake import manifest
+from secpillar.lake.sources import SourceObject, download
+from secpillar.lake.worker import BatchResult, FileTask, process_batch
+from secpillar.lake.writer import new_run_id, publish
+
+BATCH_FILES = 32
+BATCH_BYTES = 24 << 20
+Progress = Callable[[int, int], None]
+"""``progress(files_done, events_done)``."""
+
+
+@dataclass
+class IngestSummary:
+    run: str = ""
+    files_seen: int = 0
+    files_skipped: int = 0
+    """Already in the manifest with the same version."""
+    files_ingested: int = 0
+    files_quarantined: int = 0
+    events: int = 0
+    """CloudTrail events written."""
+    duplicates: int = 0
+    """CloudTrail events dropped because their eventID was already in the lake or the run."""
+    flow_records: int = 0
+    records_quarantined: int = 0
+    parquet_files: int = 0
+    recovered_files: int = 0
+    """Files of a killed run's half-published batch that were removed before starting."""
+    seconds: float = 0.0
+    quarantine: list[str] = field(default_factory=list)
+    """``source: reason`` of every quarantined file."""
+
+    def as_dict(self) -> dict[str, Any]:
+        return {k: getattr(self, k) for k in self.__dataclass_fields__}
+
+
+def batches(
+    objects: Sequence[SourceObject], max_files: int = BATCH_FILES, max_bytes: int = BATCH_BYTES
+) -> Iterator[list[SourceObject]]:
+    batch: list[SourceObject] = []
+    size = 0
+    for obj in objects:
+        if batch and (len(batch) >= max_files or size + obj.size > max_bytes):
+            yield batch
+            batch, size = [], 0
+        batch.append(obj)
+        size += obj.size
+    if batch:
+        yield batch
+
+
+class _Dedup:
+    """The eventIDs already in the lake, then those added by this run (a DuckDB table)."""
+
+    def __init__(self, lake: Path) -> None:
+        self.con = duckdb.connect(config={"preserve_insertion_order": False})
+        self.con.execute("CREATE TABLE seen (eventid VARCHAR)")
+        existing = lake / "cloudtrail"
+        if existing.is_dir() and any(existing.rglob("*.parquet")):
+            glob = str(existing / "*" / "*" / "*" / "*.parquet").replace("'", "''")
+            self.con.execute(f"INSERT INTO seen SELECT eventid FROM read_parquet('{glob}')")
+
+    def apply(self, staged: Path) -> tuple[int, int]:
+        """Drop duplicate events from the staged CloudTrail files; returns (kept, dropped)."""
+        files = sorted((staged / "cloudtrail").rglob("*.parquet"))
+        if not files:
+            return 0, 0
+        flist = "[" + ", ".join("'" + str(f).replace("'", "''") + "'" for f in files) + "]"
+        total, unique_new = self.con.execute(
+            "SELECT count(*), count(DISTINCT eventid) FILTER "
+            f"(WHERE eventid NOT IN (SELECT eventid FROM seen)) FROM read_parquet({flist})"
+        ).fetchone() or (0, 0)
+        dropped = int(total) - int(unique_new)
+        if dropped:
+            for f in files:
+                out = f.with_suffix(".dedup")
+                src = "'" + str(f).replace("'", "''") + "'"
+                self.con.execute(
+                    f"COPY (SELECT * FROM read_parquet({src}) "
+                    "WHERE eventid NOT IN (SELECT eventid FROM seen) "
+                    "QUALIFY row_number() OVER (PARTITION BY eventid) = 1) "
+                    f"TO '{out}' (FORMAT parquet, COMPRESSION zstd)"
+                )
+                self.con.execute(f"INSERT INTO seen SELECT eventid FROM read_parquet('{out}')")
+                if self.con.execute(f"SELECT count(*) FROM read_parquet('{out}')").fetchone() == (0,):
+                    out.unlink()
+                    f.unlink()
+                else:
+                    os.replace(out, f)
+        else:
+            self.con.execute(f"INSERT INTO seen SELECT eventid FROM read_parquet({flist})")
+        return int(unique_new), dropped
+
+    def close(self) -> None:
+        self.con.close()
+
+
+def _tasks(
+    objects: list[SourceObject], fetch: Callable[[SourceObject, Path], Path] | None, dl_dir: Path
+) -> list[FileTask]:
+    tasks = []
+    for i, obj in enumerate(objects):
+        if obj.local is not None:
+            path = obj.local
+        else:
+            if fetch is None:
+                raise ValueError(f"no way to fetch {obj.id}")
+            path = fetch(obj, dl_dir / f"{i}-{Path(obj.name).name}")
+        tasks.append(FileTask(obj.id, obj.version, str(path), obj.name))
+    return tasks
+
+
+def ingest(
+    objects: Iterable[SourceObject],
+    lake: Path,
+    *,
+    s3_client: Any = None,
+    workers: int | None = None,
+    progress: Progress | None = None,
+    batch_files: int = BATCH_FILES,
+) -> IngestSummary:
+    """Ingest ``objects`` into ``lake``; see the module docstring for the guarantees."""
+    started = time.perf_counter()
+    lake.mkdir(parents=True, exist_ok=True)
+    summary = IngestSummary(run=new_run_id())
+    fetch = None if s3_client is None else (lambda obj, dest: download(s3_client, obj, dest))
+    with manifest.locked(lake):
+        summary.recovered_files = manifest.recover(lake)
+        done = manifest.load(lake)
+        todo = []
+        for obj in objects:
+            summary.files_seen += 1
+            if done.get(obj.id) == obj.version:
+                summary.files_skipped += 1
+            else:
+                todo.append(obj)
+        plan = list(batches(todo, max_files=batch_files))
+        workers = max(1, min(workers or os.cpu_count() or 1, len(plan)))
+        dedup = _Dedup(lake)
+        run_dir = lake / ".staging" / summary.run
+        files_done = 0
+        try:
+            results = _run_batches(plan, lake, summary.run, run_dir, fetch, workers)
+            for result in results:
+                _commit(result, lake, dedup, summary)
+                files_done += len(result.outcomes)
+                if progress is not None:
+                    progress(files_done, summary.events)
+        finally:
+            dedup.close()
+            shutil.rmtree(run_dir, ignore_errors=True)
+    summary.seconds = time.perf_counter() - started
+    return summary
+
+
+def _run_batches(
+    plan: list[list[SourceObject]],
+    lake: Path,
+    run: str,
+    run_dir: Path,
+    fetch: Callable[[SourceObject, Path], Path] | None,
+    workers: int,
+) -> Iterator[BatchResult]:
+    """Batch results in plan order (processed in a pool when there is more than one worker)."""
+    jobs = []
+    for n, objs in enumerate(plan):
+        batch = f"{run}-{n:05d}"
+        jobs.append((batch, _tasks(objs, fetch, run_dir / "download" / batch)))
+    if workers <= 1:
+        for batch, tasks in jobs:
+            yield process_batch(str(lake), run, batch, tasks)
+        return
+    with ProcessPoolExecutor(max_workers=workers, mp_context=get_context("forkserver")) as pool:
+        futures: list[Future[BatchResult]] = [
+            pool.submit(process_batch, str(lake), run, batch, tasks) for batch, tasks in jobs
+        ]
+        for fut in futures:
+            yield fut.result()
+
+
+def _commit(result: BatchResult, lake: Path, dedup: _Dedup, summary: IngestSummary) -> None:
+    staged = Path(result.staged)
+    kept, dropped = dedup.apply(staged)
+    summary.events += kept
+    summary.duplicates += dropped
+    summary.flow_records += result.flows
+    summary.records_quarantined += result.quarantined_records
+    finals = (
+        [lake / p.relative_to(staged) for p in sorted(staged.rglob("*.parquet"))] if staged.is_dir() else []
+    )
+    jpath = manifest.journal(lake, result.batch, finals) if finals else None
+    written = publish(staged, lake) if staged.is_dir() else []
+    summary.parquet_files += len(written)
+    entries = []
+    for out in result.outcomes:
+        status = "quarantined" if out.error else "ingested"
+        if out.error:
+            summary.files_quarantined += 1
+            summary.quarantine.append(f"{out.source_id}: {out.error}")
+        else:
+            summary.files_ingested += 1
+        entry = {"id": out.source_id, "version": out.version, "batch": result.batch, "kind": out.kind}
+        entry["status"] = status
+        entries.append(entry)
+    manifest.commit(lake, entries)
+    if jpath is not None:
+        manifest.clear(jpath)
+    shutil.rmtree(staged, ignore_errors=True)

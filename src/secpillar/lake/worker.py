@@ -1,0 +1,297 @@
+"""One ingest batch, run in a worker process: source files -> staged Parquet + quarantine.
+
+Each file is read, gunzipped when it is gzip, and recognised: a CloudTrail delivery file
+(``{"Records": [...]}``; the vectorized path of :mod:`secpillar.lake.fastpath`), a VPC flow log
+(version 2 text), one EventBridge event whose ``detail`` is a CloudTrail record, one record,
+a JSON array of records, or NDJSON of records or events. Anything else, and every record
+without ``eventID``/``eventTime``/``eventName``, goes to ``<lake>/quarantine/<run>/`` with its
+reason; the rest of the file and the batch go on.
+"""
+
+from __future__ import annotations
+
+import gzip
+import json
+import os
+import shutil
+import tempfile
+import zlib
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from secpillar.lake import fastpath, flowlogs
+from secpillar.lake.schema import CLOUDTRAIL_SCHEMA, record_to_row, validate_record
+from secpillar.lake.writer import stage_table
+
+ISO_DAY = r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}"
+
+
+@dataclass
+class FileTask:
+    source_id: str
+    version: str
+    path: str
+    """Local path of the bytes (an S3 object is downloaded first)."""
+    name: str
+
+
+@dataclass
+class FileOutcome:
+    source_id: str
+    version: str
+    kind: str = ""
+    error: str | None = None
+
+
+@dataclass
+class BatchResult:
+    batch: str
+    staged: str
+    outcomes: list[FileOutcome] = field(default_factory=list)
+    events: int = 0
+    """CloudTrail rows staged (before de-duplication)."""
+    flows: int = 0
+    quarantined_records: int = 0
+
+
+def _quarantine_dir(lake: Path, run: str) -> Path:
+    path = lake / "quarantine" / run
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+def quarantine_file(lake: Path, run: str, task: FileTask, reason: str) -> None:
+    qdir = _quarantine_dir(lake, run)
+    safe = "".join(c if c.isalnum() or c in "._-" else "_" for c in task.name)[-120:]
+    dest = qdir / f"{safe}"
+    shutil.copyfile(task.path, dest)
+    (qdir / f"{safe}.reason.json").write_text(
+        json.dumps({"source": task.source_id, "reason": reason}, indent=2)
+    )
+
+
+class _RecordQuarantine:
+    def __init__(self, lake: Path, run: str, batch: str) -> None:
+        self.lake, self.run, self.batch = lake, run, batch
+        self.lines: list[str] = []
+
+    def add(self, source: str, reason: str, record: Any) -> None:
+        self.lines.append(json.dumps({"source": source, "reason": reason, "record": record}, default=str))
+
+    def close(self) -> None:
+        if self.lines:
+            path = _quarantine_dir(self.lake, self.run) / f"records-{self.batch}.jsonl"
+            path.write_text("\n".join(self.lines) + "\n")
+
+
+def read_bytes(path: str) -> bytes:
+    with open(path, "rb") as fh:
+        data = fh.read()
+    if data[:2] == b"\x1f\x8b":
+        try:
+            return gzip.decompress(data)
+        except (OSError, EOFError, zlib.error) as exc:
+            raise ValueError(f"not valid gzip: {exc}") from exc
+    return data
+
+
+def _records_of(value: Any) -> list[Any] | None:
+    """The CloudTrail records in one JSON value (delivery file, event, record, list)."""
+    if isinstance(value, list):
+        return value
+    if not isinstance(value, dict):
+        return None
+    if isinstance(value.get("Records"), list):
+        return list(value["Records"])
+    if "detail-type" in value and "detail" in value:
+        return [value["detail"]]
+    if "eventID" in value or "eventName" in value:
+        return [value]
+    return None
+
+
+def parse_json_records(data: bytes) -> tuple[str, list[Any], list[tuple[str, Any]]]:
+    """(kind, records, [(reason, bad item)]) of a JSON or NDJSON document; raises ValueError
+    when it is neither."""
+    try:
+        value = json.loads(data)
+    except ValueError:
+        value = None
+        lines = [ln for ln in data.splitlines() if ln.strip()]
+        if len(lines) < 2:
+            raise ValueError("not JSON, NDJSON or a VPC flow log") from None
+    else:
+        records = _records_of(value)
+        if records is None:
+            raise ValueError("JSON that is neither CloudTrail records nor an EventBridge event")
+        kind = "eventbridge" if isinstance(value, dict) and "detail-type" in value else "json"
+        return kind, records, []
+    records, bad = [], []
+    for n, line in enumerate(lines, 1):
+        try:
+            item = json.loads(line)
+        except ValueError as exc:
+            bad.append((f"line {n}: not JSON ({exc})", line[:2000].decode("utf-8", "replace")))
+            continue
+        found = _records_of(item)
+        if found is None:
+            bad.append((f"line {n}: not a CloudTrail record or EventBridge event", item))
+        else:
+            records.extend(found)
+    if not records and bad:
+        raise ValueError("not JSON, NDJSON or a VPC flow log: no line is a CloudTrail record or event")
+    return "ndjson", records, bad
+
+
+def _python_rows(
+    task: FileTask, records: list[Any], quarantine: _RecordQuarantine
+) -> tuple[list[dict[str, Any]], int]:
+    rows, bad = [], 0
+    for record in records:
+        reason = validate_record(record)
+        if reason is not None:
+            quarantine.add(task.source_id, reason, record)
+            bad += 1
+            continue
+        rows.append(record_to_row(record))
+    return rows, bad
+
+
+def _split_invalid(table: pa.Table) -> tuple[pa.Table, pa.Table]:
+    ok = pc.and_(
+        pc.and_(pc.is_valid(table.column("eventid")), pc.is_valid(table.column("eventname"))),
+        pc.fill_null(pc.match_substring_regex(table.column("eventtime"), ISO_DAY), False),
+    )
+    return table.filter(ok), table.filter(pc.invert(ok))
+
+
+def _tmpdir(lake: Path) -> str:
+    shm = Path("/dev/shm")
+    base = str(shm) if shm.is_dir() and os.access(shm, os.W_OK) else str(lake / ".staging")
+    Path(base).mkdir(parents=True, exist_ok=True)
+    return tempfile.mkdtemp(prefix="secpillar-ingest-", dir=base)
+
+
+def _iter_fast(
+    con: duckdb.DuckDBPyConnection, arrays: list[tuple[FileTask, Path]]
+) -> Iterator[tuple[FileTask | None, pa.Table | None, str | None]]:
+    """Tables from the array files: all at once, else file by file (a file DuckDB rejects
+    yields its error instead)."""
+    try:
+        yield None, fastpath.read_arrays(con, [p for _t, p in arrays]), None
+        return
+    except duckdb.Error:
+        pass
+    for task, path in arrays:
+        try:
+            yield task, fastpath.read_arrays(con, [path]), None
+        except duckdb.Error as exc:
+            yield task, None, str(exc).splitlines()[0]
+
+
+def _read_one(
+    task: FileTask,
+    array_path: Path,
+    out: FileOutcome,
+    result: BatchResult,
+    quarantine: _RecordQuarantine,
+    tables: list[pa.Table],
+    flow_tables: list[pa.Table],
+    arrays: list[tuple[FileTask, Path]],
+) -> None:
+    """Recognise one file; CloudTrail delivery files are left for the vectorized read."""
+    data = read_bytes(task.path)
+    arr = fastpath.records_array(data)
+    if arr is not None:
+        array_path.write_bytes(arr)
+        arrays.append((task, array_path))
+        out.kind = "cloudtrail"
+        return
+    if flowlogs.looks_like_flowlog(data[:512]):
+        flow_tables.append(flowlogs.parse(data, task.name))
+        out.kind = "flowlogs"
+        return
+    out.kind, records, bad = parse_json_records(data)
+    for reason, item in bad:
+        quarantine.add(task.source_id, reason, item)
+    rows, nbad = _python_rows(task, records, quarantine)
+    result.quarantined_records += nbad + len(bad)
+    if rows:
+        tables.append(pa.Table.from_pylist(rows, schema=CLOUDTRAIL_SCHEMA))
+
+
+def process_batch(lake_str: str, run: str, batch: str, tasks: list[FileTask]) -> BatchResult:
+    """Stage a batch's Parquet under ``<lake>/.staging/<run>/<batch>/``; never raises for bad data."""
+    lake = Path(lake_str)
+    staged = lake / ".staging" / run / batch
+    result = BatchResult(batch, str(staged))
+    quarantine = _RecordQuarantine(lake, run, batch)
+    con = duckdb.connect(config={"threads": 1, "preserve_insertion_order": False})
+    tmp = _tmpdir(lake)
+    tables: list[pa.Table] = []
+    flow_tables: list[pa.Table] = []
+    arrays: list[tuple[FileTask, Path]] = []
+    outcomes = {t.source_id: FileOutcome(t.source_id, t.version) for t in tasks}
+    try:
+        for i, task in enumerate(tasks):
+            out = outcomes[task.source_id]
+            try:
+                _read_one(task, Path(tmp) / f"{i}.json", out, result, quarantine, tables, flow_tables, arrays)
+            except (ValueError, OSError, flowlogs.FlowLogError, UnicodeDecodeError) as exc:
+                out.error = str(exc)[:500]
+                quarantine_file(lake, run, task, out.error)
+        for failed, table, _error in _iter_fast(con, arrays):
+            if table is None:
+                if failed is not None:
+                    result.quarantined_records += _fallback(
+                        lake, run, failed, outcomes[failed.source_id], quarantine, tables
+                    )
+                continue
+            good, bad_rows = _split_invalid(table)
+            source = failed.source_id if failed is not None else "(one of the batch's files)"
+            for row in bad_rows.to_pylist():
+                quarantine.add(source, "missing or malformed eventID/eventTime/eventName", row)
+            result.quarantined_records += bad_rows.num_rows
+            tables.append(good)
+        if tables:
+            ct = pa.concat_tables(tables)
+            result.events = ct.num_rows
+            stage_table(staged, "cloudtrail", ct, batch)
+        if flow_tables:
+            fl = pa.concat_tables(flow_tables)
+            result.flows = fl.num_rows
+            stage_table(staged, "flowlogs", fl, batch)
+    finally:
+        quarantine.close()
+        con.close()
+        shutil.rmtree(tmp, ignore_errors=True)
+    result.outcomes = [outcomes[t.source_id] for t in tasks]
+    return result
+
+
+def _fallback(
+    lake: Path,
+    run: str,
+    task: FileTask,
+    out: FileOutcome,
+    quarantine: _RecordQuarantine,
+    tables: list[pa.Table],
+) -> int:
+    """A delivery file the vectorized reader rejected: parse it record by record; returns the
+    number of records quarantined."""
+    try:
+        _kind, records, _bad = parse_json_records(read_bytes(task.path))
+    except ValueError as exc:
+        out.error = str(exc)[:500]
+        quarantine_file(lake, run, task, out.error)
+        return 0
+    rows, nbad = _python_rows(task, records, quarantine)
+    if rows:
+        tables.append(pa.Table.from_pylist(rows, schema=CLOUDTRAIL_SCHEMA))
+    return nbad
