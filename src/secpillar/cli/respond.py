@@ -281,7 +281,15 @@ def baseline_cmd(
 @handle_errors
 def watch_cmd(
     rules: Annotated[Path, typer.Option("--rules", help="YAML rules file.", show_default=False)],
-    queue: Annotated[str, typer.Option("--queue", help="SQS queue URL to consume.", show_default=False)],
+    queue: Annotated[
+        str | None, typer.Option("--queue", help="SQS queue URL to consume.", show_default=False)
+    ] = None,
+    follow: Annotated[
+        bool, typer.Option("--follow", help="Follow the lake's cloudtrail view (--lake) instead of a queue.")
+    ] = False,
+    interval: Annotated[
+        float, typer.Option("--interval", help="With --follow: seconds between polls.")
+    ] = 5.0,
     mode: Annotated[
         str,
         typer.Option("--mode", help="rules (each rule's own mode, default), dry-run or apply (forced)."),
@@ -309,8 +317,8 @@ def watch_cmd(
     region: RegionOpt = None,
     state: StateOpt = None,
 ) -> None:
-    """Consume EventBridge events from SQS, run the matching rules' actions, notify (Ctrl-C/SIGTERM stops
-    after the current message).
+    """Consume EventBridge events from SQS (or follow the lake), run the matching rules' actions, notify
+    (Ctrl-C/SIGTERM stops after the current message).
 
     Example:
 
@@ -321,6 +329,10 @@ def watch_cmd(
     from secpillar.respond.handler import Responder
     from secpillar.respond.worker import ProcessedStore, SqsWorker
 
+    if (queue is None) == (not follow):
+        raise typer.BadParameter("give --queue URL, or --follow with --lake DIR")
+    if follow and lake is None:
+        raise typer.BadParameter("--follow needs --lake DIR")
     ruleset = load_checked_rules(rules)
     ctx = make_context(state=state, endpoint_url=endpoint_url, profile=profile, region=region, lake=lake)
     responder = Responder(ruleset, ctx, mode=mode)
@@ -342,6 +354,10 @@ def watch_cmd(
             rules_hit = ", ".join(result["matched"]) or "no rule"
             console.print(f"{result['event_id']}: {rules_hit}: {done}", markup=False)
 
+    if follow and lake is not None:
+        _follow(responder, lake, processed, ctx.store.root, interval, idle_exit, report)
+        return
+    assert queue is not None
     worker = SqsWorker(
         responder,
         ctx.client("sqs"),
@@ -363,3 +379,25 @@ def watch_cmd(
         f"{stats.poisoned} poison, {stats.released} given back",
         markup=False,
     )
+
+
+def _follow(
+    responder: Any,
+    lake: Path,
+    processed: Any,
+    state: Path,
+    interval: float,
+    idle_exit: float | None,
+    report: Any,
+) -> None:
+    import signal
+
+    from secpillar.respond.follow import LakeFollower
+
+    follower = LakeFollower(responder, lake, processed, state=state, interval=interval, on_result=report)
+    signal.signal(signal.SIGTERM, lambda *_: follower.stop())
+    signal.signal(signal.SIGINT, lambda *_: follower.stop())
+    err_console.print(f"following {lake} (cloudtrail view) every {interval:g} s", markup=False)
+    total = follower.run(idle_exit=idle_exit)
+    processed.close()
+    err_console.print(f"stopped: {total} event(s) handled", markup=False)
