@@ -130,3 +130,63 @@ def test_actions_and_watch_arguments(tmp_path: Path) -> None:
     rules.write_text("rules: []\n")
     assert runner.invoke(app, ["watch", "--rules", str(rules)]).exit_code == 2
     assert runner.invoke(app, ["watch", "--rules", str(rules), "--follow"]).exit_code == 2
+
+
+def test_detection_rules_fire_on_alerts_in_the_lake(
+    moto_endpoint: str, aws_client: Any, tmp_path: Path
+) -> None:
+    """A rule with a `detection` trigger fires on the detection's alert (the lake's findings), with
+    the CloudTrail record that raised it as the event detail, so the action finds its bucket."""
+    from datetime import UTC, datetime
+
+    from secpillar.detect.findings import write_findings
+    from secpillar.detect.runner import Alert
+    from secpillar.model import Severity
+
+    aws_client("s3").create_bucket(Bucket="bucket-alerted")
+    lake = tmp_path / "lake"
+    rec = _record("bucket-alerted", "2026-11-28T10:00:00Z")
+    write_lake(lake, [rec])
+    when = datetime(2026, 11, 28, 10, tzinfo=UTC)
+    alert = Alert(
+        detection_id="aws.s3.block-public-access-removed",
+        title="Block Public Access removed",
+        severity=Severity.HIGH,
+        source="cloudtrail",
+        guardduty=None,
+        attack=(),
+        tactic="defense-evasion",
+        wa=("SEC03-BP07",),
+        event_ids=(rec["eventID"],),
+        principal=rec["userIdentity"]["arn"],
+        source_ip="203.0.113.9",
+        account="123456789012",
+        region="us-east-1",
+        first_seen=when,
+        last_seen=when,
+        count=1,
+        resource="bucket-alerted",
+        detail=None,
+    )
+    write_findings(lake, [alert])
+    rules = {
+        "rules": [
+            {
+                "name": "on-alert",
+                "detection": "aws.s3.block-public-access-removed",
+                "mode": "apply",
+                "actions": [{"type": "s3.enable-block-public-access"}],
+            }
+        ]
+    }
+    ctx = make_context(state=tmp_path / "state", endpoint_url=moto_endpoint)
+    processed = ProcessedStore(ctx.store.root / "processed.db")
+    results: list[dict[str, Any]] = []
+    follower = LakeFollower(
+        Responder(parse_rules(rules), ctx), lake, processed, state=ctx.store.root, on_result=results.append
+    )
+    assert follower.poll() == 2  # the API call (no pattern rule) and the alert
+    assert [r["matched"] for r in results] == [[], ["on-alert"]]
+    (change,) = ctx.store.all()
+    assert change.status == "applied" and change.target["bucket"] == "bucket-alerted"
+    assert follower.poll() == 0

@@ -5,7 +5,9 @@ turned back into the CloudTrail record (camelCase keys, JSON fields parsed) and 
 envelope EventBridge uses for CloudTrail ("AWS API Call via CloudTrail", ``source`` ``aws.<service>``,
 ``id`` the record's ``eventID``). Files reach the lake late and out of order, so every poll looks
 back ``lag`` seconds before the newest time seen; the processed-events store makes a row seen twice
-count once.
+count once. When the rules have ``detection`` triggers, each new alert in the lake's ``findings``
+(written by ``secpillar detect``) is handed over too, as a ``secpillar.detect`` event whose detail
+is the CloudTrail record that raised it plus the finding (``detail.detection_id``).
 """
 
 from __future__ import annotations
@@ -19,7 +21,7 @@ from typing import Any
 
 from secpillar.lake.schema import CLOUDTRAIL_FIELDS, Field
 from secpillar.respond.changes import now_iso, write_private
-from secpillar.respond.handler import Responder
+from secpillar.respond.handler import ALERT_DETAIL_TYPE, ALERT_SOURCE, Responder
 from secpillar.respond.worker import ProcessedStore
 
 DETAIL_TYPES = {"AwsConsoleSignIn": "AWS Console Sign In via CloudTrail"}
@@ -65,6 +67,27 @@ def envelope(record: Mapping[str, Any]) -> dict[str, Any]:
         "region": str(record.get("awsRegion") or ""),
         "resources": [],
         "detail": dict(record),
+    }
+
+
+def alert_event(finding: Mapping[str, Any], trigger: Mapping[str, Any] | None) -> dict[str, Any]:
+    """An alert from the lake's ``findings`` as an event for ``detection`` rules: the CloudTrail record
+    that raised it (so that actions find their targets as in the API-call event) plus the finding."""
+    detail = dict(trigger or {})
+    wanted = ("detection_id", "title", "severity", "principal", "source_ip", "resource", "finding_uid")
+    detail["finding"] = {k: finding.get(k) for k in wanted}
+    detail["detection_id"] = finding.get("detection_id")
+    detail.setdefault("eventTime", str(finding.get("first_seen") or ""))
+    return {
+        "version": "0",
+        "id": f"finding-{finding.get('finding_uid')}",
+        "detail-type": ALERT_DETAIL_TYPE,
+        "source": ALERT_SOURCE,
+        "account": str(finding.get("account") or ""),
+        "time": str(finding.get("detected_at") or ""),
+        "region": str(finding.get("region") or ""),
+        "resources": [],
+        "detail": detail,
     }
 
 
@@ -114,8 +137,51 @@ class LakeFollower:
         finally:
             con.close()
 
+    def alerts(self) -> Iterator[dict[str, Any]]:
+        """Alerts not handled yet, each with the CloudTrail record of its first event."""
+        from secpillar.lake import store
+
+        con = store.connect(self.lake)
+        try:
+            cur = con.execute("SELECT * FROM findings ORDER BY detected_at, finding_uid")
+            names = [d[0] for d in cur.description]
+            found = [dict(zip(names, v, strict=True)) for v in cur.fetchall()]
+            for f in found:
+                if self.processed.seen(f"finding-{f['finding_uid']}"):
+                    continue
+                trigger = None
+                ids = list(f.get("event_ids") or [])
+                if ids:
+                    q = con.execute("SELECT * FROM cloudtrail WHERE eventid = ? LIMIT 1", [ids[0]])
+                    cols = [d[0] for d in q.description]
+                    row = q.fetchone()
+                    trigger = row_to_record(dict(zip(cols, row, strict=True))) if row else None
+                yield alert_event(f, trigger)
+        finally:
+            con.close()
+
     def poll(self) -> int:
-        """One pass: handle every new row; returns how many events were handled."""
+        """One pass: every new CloudTrail row, then every new alert; returns how many were handled."""
+        handled = self._poll_rows()
+        if self.responder.rules.rules and any(r.detection for r in self.responder.rules.rules):
+            for event in self.alerts():
+                if self._stop or not self._handle(event):
+                    break
+                handled += 1
+        return handled
+
+    def _handle(self, event: dict[str, Any]) -> bool:
+        eid = event["id"]
+        outcome = self.responder.handle(event)
+        if outcome.retry:
+            self.on_result({"event_id": eid, "retry": True, "reason": "a transient failure"})
+            return False
+        result = outcome.to_dict()
+        self.processed.add(eid, result)
+        self.on_result(result)
+        return True
+
+    def _poll_rows(self) -> int:
         newest = self._cursor()
         since = ""
         if newest:
@@ -129,17 +195,12 @@ class LakeFollower:
             eid = event["id"]
             if not eid or self.processed.seen(eid):
                 continue
-            outcome = self.responder.handle(event)
-            if outcome.retry:
-                self.on_result({"event_id": eid, "retry": True, "reason": "a transient failure"})
+            if not self._handle(event):
                 break  # keep the cursor: the next poll tries again
-            result = outcome.to_dict()
-            self.processed.add(eid, result)
             handled += 1
             if event["time"] > newest:
                 newest = event["time"]
                 write_private(self.cursor_path, json.dumps({"newest": newest, "at": now_iso()}))
-            self.on_result(result)
         return handled
 
     def run(self, *, idle_exit: float | None = None) -> int:

@@ -118,9 +118,18 @@ class Responder:
     def effective_mode(self, rule: Rule) -> str:
         return rule.mode if self.mode == "rules" else self.mode
 
+    def fired(self, event: Mapping[str, Any]) -> list[Rule]:
+        """Pattern rules the event matches, then the ``detection`` rules of the alert it carries
+        (an event from ``secpillar.detect`` names its detection in ``detail.detection_id``)."""
+        rules = self.rules.match(event)
+        det = detection_of(event)
+        if det:
+            rules += [r for r in self.rules.rules if r.detection == det and r.conditions.allow(event)]
+        return rules
+
     def handle(self, event: Mapping[str, Any]) -> Outcome:
         out = Outcome(event_id(event))
-        for rule in self.rules.match(event):
+        for rule in self.fired(event):
             out.matched.append(rule.name)
             mode = self.effective_mode(rule)
             limited = self._rate_limited(rule)
@@ -269,6 +278,19 @@ class Responder:
         except EXPECTED as exc:
             return [self._failed(change, exc, out, "send")]
         return [self.ctx.store.save(change, "sent")]
+
+
+ALERT_SOURCE = "secpillar.detect"
+ALERT_DETAIL_TYPE = "secpillar Detection Finding"
+
+
+def detection_of(event: Mapping[str, Any]) -> str:
+    """The detection id of an alert event (``source`` ``secpillar.detect``), else ``""``."""
+    if event.get("source") != ALERT_SOURCE:
+        return ""
+    detail = event.get("detail")
+    det = detail.get("detection_id") if isinstance(detail, dict) else None
+    return det if isinstance(det, str) else ""
 
 
 def _was_planned(change: Change) -> bool:
