@@ -274,3 +274,37 @@ def test_dry_run_apply_redeliver_rollback(
     nxt = responder.handle(fresh)
     assert [c.status for c in nxt.changes] == ["skipped"] and "exempted" in nxt.changes[0].reason
     assert sc.state() == before
+
+
+@pytest.mark.parametrize("crash", ["after-the-call", "before-the-call"])
+def test_a_change_left_applying_by_a_crash_is_not_made_twice(
+    crash: str, moto_endpoint: str, aws_client: Client, tmp_path: Path
+) -> None:
+    """The worker records `applying`, calls AWS, records `applied`. A crash between the two records
+    leaves `applying`: on redelivery the Responder asks AWS whether the change is in place
+    (`is_applied`) and only makes it if it is not."""
+    from secpillar.respond.actions import REGISTRY, Invocation
+
+    ctx = context(moto_endpoint, tmp_path / "state")
+    sc = s3_bpa(aws_client)
+    action = REGISTRY.get("s3.enable-block-public-access")
+    inv = Invocation("r", sc.event, {}, "apply")
+    (target,) = action.targets(sc.event, {})
+    change = action.plan(target, inv, ctx)
+    ctx.store.save(change, "planned")
+    ctx.store.save(change, "applying")
+    if crash == "after-the-call":
+        action.apply(change, ctx)
+    out = Responder(_rules(action.id, "apply"), ctx).handle(sc.event)
+    assert [c.id for c in out.changes] == [change.id]
+    assert sc.state() == sc.remediated
+    steps = [e for e in ctx.store.log() if e["change"] == change.id]
+    assert [e["status"] for e in steps] == [
+        "planned",
+        "applying",
+        *(["applying"] if crash != "after-the-call" else []),
+        "applied",
+    ]
+    if crash == "after-the-call":
+        assert steps[-1]["note"] == "found applied after a restart"
+    assert ctx.store.require(change.id).prior == {"config": None}  # the prior state of the first plan

@@ -317,8 +317,9 @@ def watch_cmd(
     region: RegionOpt = None,
     state: StateOpt = None,
 ) -> None:
-    """Consume EventBridge events from SQS (or follow the lake), run the matching rules' actions, notify
-    (Ctrl-C/SIGTERM stops after the current message).
+    """Consume EventBridge events from SQS (or follow the lake); run the rules' actions and notify.
+
+    SIGTERM or Ctrl-C stops after the current message; the rest of the batch goes back to the queue.
 
     Example:
 
