@@ -22,6 +22,13 @@ EndpointOpt = Annotated[
 ]
 ProfileOpt = Annotated[str | None, typer.Option("--profile", help="AWS profile.")]
 RegionOpt = Annotated[str | None, typer.Option("--region", help="Default region of the clients.")]
+RoleOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--role-name",
+        help="Role to assume in an event's account if not the caller's (OrganizationAccountAccessRole).",
+    ),
+]
 StateOpt = Annotated[
     Path | None,
     typer.Option(
@@ -59,6 +66,7 @@ def test_cmd(
     profile: ProfileOpt = None,
     region: RegionOpt = None,
     state: StateOpt = None,
+    role_name: RoleOpt = None,
 ) -> None:
     """Say which rules each event fires and what their actions would do (offline by default).
 
@@ -70,7 +78,7 @@ def test_cmd(
 
       secpillar respond test rules.yaml event.json --mode plan --endpoint-url http://127.0.0.1:5000
     """
-    from secpillar.respond.context import load_checked_rules
+    from secpillar.respond.context import load_checked_rules, make_context
     from secpillar.respond.events import evaluate_events, load_events
 
     if output_format not in ("console", "json"):
@@ -80,7 +88,10 @@ def test_cmd(
     ruleset = load_checked_rules(rules)
     evs = load_events(events)
     if mode != "offline":
-        _test_live(ruleset, evs, mode, notify, output_format, endpoint_url, profile, region, state)
+        ctx = make_context(
+            state=state, endpoint_url=endpoint_url, profile=profile, region=region, role_name=role_name or ""
+        )
+        _test_live(ruleset, evs, mode, notify, output_format, ctx)
         return
     results = evaluate_events(ruleset, evs)
     if output_format == "json":
@@ -134,19 +145,14 @@ def _test_live(
     mode: str,
     notify: bool,
     output_format: str,
-    endpoint_url: str | None,
-    profile: str | None,
-    region: str | None,
-    state: Path | None,
+    ctx: Any,
 ) -> None:
     from rich.progress import Progress
     from rich.table import Table
     from rich.text import Text
 
-    from secpillar.respond.context import make_context
     from secpillar.respond.handler import Responder
 
-    ctx = make_context(state=state, endpoint_url=endpoint_url, profile=profile, region=region)
     responder = Responder(ruleset, ctx, mode="apply" if mode == "apply" else "dry-run", notify=notify)
     rows = []
     with Progress(console=err_console, transient=True, disable=output_format == "json") as progress:
@@ -190,6 +196,7 @@ def rollback_cmd(
     profile: ProfileOpt = None,
     region: RegionOpt = None,
     state: StateOpt = None,
+    role_name: RoleOpt = None,
 ) -> None:
     """Undo an applied change: put back the prior state it saved.
 
@@ -200,7 +207,9 @@ def rollback_cmd(
     from secpillar.respond.context import make_context
     from secpillar.respond.handler import rollback
 
-    ctx = make_context(state=state, endpoint_url=endpoint_url, profile=profile, region=region)
+    ctx = make_context(
+        state=state, endpoint_url=endpoint_url, profile=profile, region=region, role_name=role_name or ""
+    )
     change = rollback(ctx.store, ctx, change_id, exempt_seconds=exempt_for)
     console.print(f"{change.id}: rolled back ({change.action} on {_target(change.target)})", markup=False)
 
@@ -316,6 +325,7 @@ def watch_cmd(
     profile: ProfileOpt = None,
     region: RegionOpt = None,
     state: StateOpt = None,
+    role_name: RoleOpt = None,
 ) -> None:
     """Consume EventBridge events from SQS (or follow the lake); run the rules' actions and notify.
 
@@ -335,7 +345,14 @@ def watch_cmd(
     if follow and lake is None:
         raise typer.BadParameter("--follow needs --lake DIR")
     ruleset = load_checked_rules(rules)
-    ctx = make_context(state=state, endpoint_url=endpoint_url, profile=profile, region=region, lake=lake)
+    ctx = make_context(
+        state=state,
+        endpoint_url=endpoint_url,
+        profile=profile,
+        region=region,
+        lake=lake,
+        role_name=role_name or "",
+    )
     responder = Responder(ruleset, ctx, mode=mode)
     processed = ProcessedStore(ctx.store.root / "processed.db")
 

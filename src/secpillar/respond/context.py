@@ -31,6 +31,8 @@ def make_context(
     region: str | None = None,
     lake: Path | None = None,
     aws: bool = True,
+    role_name: str = "",
+    external_id: str = "",
 ) -> ActionContext:
     """An action context; ``aws=False`` gives one without clients (offline)."""
     store = ChangeStore(state_dir(state)).init()
@@ -42,4 +44,11 @@ def make_context(
         caller = str(clients.client("sts").get_caller_identity().get("Arn", ""))
     except (ClientError, BotoCoreError):
         caller = ""
-    return ActionContext(store=store, clients=clients, lake=lake, caller_arn=caller)
+    return ActionContext(
+        store=store,
+        clients=clients,
+        lake=lake,
+        caller_arn=caller,
+        role_name=role_name,
+        external_id=external_id,
+    )

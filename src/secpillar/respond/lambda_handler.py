@@ -12,6 +12,7 @@ Two ways to invoke it:
 
 Configuration (environment variables): ``SECPILLAR_RULES`` (path of the rules file, packaged with
 the function; required), ``SECPILLAR_MODE`` (``rules``/``dry-run``/``apply``; default ``rules``),
+``SECPILLAR_ROLE_NAME`` (a role to assume in the event's account when it is not the function's own),
 ``SECPILLAR_RESPOND_STATE`` (change store and processed-events store; default
 ``/tmp/secpillar-respond``, which lives as long as the execution environment: mount Amazon EFS
 there to keep the change store and idempotency across environments), ``SECPILLAR_LAKE`` (optional)

@@ -38,17 +38,65 @@ class ActionError(SecpillarError):
 
 @dataclass
 class ActionContext:
-    """What actions may use: AWS clients (none offline), the change store, the lake directory."""
+    """What actions may use: AWS clients (none offline), the change store, the lake directory.
+
+    A target in another account than the responder's is acted on through ``role_name`` (assumed in
+    that account, as ``scan --org`` does); without one, such a target is refused rather than
+    looked for in the wrong account."""
 
     store: ChangeStore
     clients: ClientFactory | None = None
     lake: Path | None = None
     caller_arn: str = ""
+    role_name: str = ""
+    external_id: str = ""
+    _accounts: dict[str, ClientFactory] = field(default_factory=dict, repr=False)
 
-    def client(self, service: str, region: str | None = None) -> Any:
+    @property
+    def own_account(self) -> str:
+        parts = self.caller_arn.split(":")
+        return parts[4] if len(parts) > 4 else ""
+
+    def client(self, service: str, region: str | None = None, account: str = "") -> Any:
         if self.clients is None:
             raise ActionError("this action needs AWS access (give --endpoint-url or AWS credentials)")
-        return self.clients.client(service, region)
+        return self._factory(account).client(service, region)
+
+    def target_client(self, service: str, target: Mapping[str, Any]) -> Any:
+        """A client in the target's account and region."""
+        return self.client(service, str(target.get("region") or "") or None, str(target.get("account") or ""))
+
+    def _factory(self, account: str) -> ClientFactory:
+        assert self.clients is not None
+        own = self.own_account
+        if not account or not own or account == own:
+            return self.clients
+        if not self.role_name:
+            raise ActionError(
+                f"the target is in account {account}, the responder runs in {own}: "
+                "give --role-name to act in other accounts"
+            )
+        if account not in self._accounts:
+            partition = self.caller_arn.split(":")[1]
+            params: dict[str, Any] = {
+                "RoleArn": f"arn:{partition}:iam::{account}:role/{self.role_name}",
+                "RoleSessionName": "secpillar-respond",
+            }
+            if self.external_id:
+                params["ExternalId"] = self.external_id
+            creds = self.clients.client("sts").assume_role(**params)["Credentials"]
+            import boto3
+
+            session = boto3.Session(
+                aws_access_key_id=creds["AccessKeyId"],
+                aws_secret_access_key=creds["SecretAccessKey"],
+                aws_session_token=creds["SessionToken"],
+                region_name=self.clients.session.region_name,
+            )
+            self._accounts[account] = ClientFactory(
+                session, self.clients.endpoint_url, self.clients.max_pool, self.clients.default_region
+            )
+        return self._accounts[account]
 
 
 @dataclass(frozen=True)

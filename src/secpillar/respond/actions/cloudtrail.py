@@ -34,7 +34,7 @@ class StartLogging(ResponseAction):
         return [{"account": account, "region": region, "trail": name}]
 
     def _logging(self, ctx: ActionContext, target: Target) -> bool:
-        ct = ctx.client("cloudtrail", target.get("region") or None)
+        ct = ctx.target_client("cloudtrail", target)
         return bool(ct.get_trail_status(Name=target["trail"]).get("IsLogging"))
 
     def plan(self, target: Target, inv: Invocation, ctx: ActionContext) -> Change:
@@ -50,7 +50,7 @@ class StartLogging(ResponseAction):
         )
 
     def apply(self, change: Change, ctx: ActionContext) -> None:
-        ct = ctx.client("cloudtrail", change.target.get("region") or None)
+        ct = ctx.target_client("cloudtrail", change.target)
         ct.start_logging(Name=change.target["trail"])
 
     def is_applied(self, change: Change, ctx: ActionContext) -> bool:
@@ -58,5 +58,5 @@ class StartLogging(ResponseAction):
 
     def rollback(self, change: Change, ctx: ActionContext) -> None:
         if not change.prior.get("is_logging"):
-            ct = ctx.client("cloudtrail", change.target.get("region") or None)
+            ct = ctx.target_client("cloudtrail", change.target)
             ct.stop_logging(Name=change.target["trail"])

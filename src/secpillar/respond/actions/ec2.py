@@ -100,7 +100,7 @@ class RevokeWorldIngress(ResponseAction):
         return [{"account": account, "region": region, "group_id": g} for g in dict.fromkeys(ids)]
 
     def _world(self, ctx: ActionContext, target: Target, ports: list[int] | None) -> list[dict[str, Any]]:
-        ec2 = ctx.client("ec2", target.get("region") or None)
+        ec2 = ctx.target_client("ec2", target)
         groups = ec2.describe_security_groups(GroupIds=[target["group_id"]])["SecurityGroups"]
         return world_permissions(groups[0].get("IpPermissions", []), ports) if groups else []
 
@@ -121,7 +121,7 @@ class RevokeWorldIngress(ResponseAction):
         )
 
     def apply(self, change: Change, ctx: ActionContext) -> None:
-        ec2 = ctx.client("ec2", change.target.get("region") or None)
+        ec2 = ctx.target_client("ec2", change.target)
         ec2.revoke_security_group_ingress(
             GroupId=change.target["group_id"], IpPermissions=_bare(change.desired["revoke"])
         )
@@ -131,7 +131,7 @@ class RevokeWorldIngress(ResponseAction):
         return not any(p in left for p in _bare(change.desired["revoke"]))
 
     def rollback(self, change: Change, ctx: ActionContext) -> None:
-        ec2 = ctx.client("ec2", change.target.get("region") or None)
+        ec2 = ctx.target_client("ec2", change.target)
         ec2.authorize_security_group_ingress(
             GroupId=change.target["group_id"], IpPermissions=change.prior["permissions"]
         )
@@ -180,14 +180,14 @@ class IsolateInstance(ResponseAction):
         return [{"account": account, "region": region, "instance_id": i} for i in ids]
 
     def _instance(self, ctx: ActionContext, target: Target) -> dict[str, Any]:
-        ec2 = ctx.client("ec2", target.get("region") or None)
+        ec2 = ctx.target_client("ec2", target)
         for r in ec2.describe_instances(InstanceIds=[target["instance_id"]])["Reservations"]:
             for inst in r["Instances"]:
                 return dict(inst)
         raise ActionError(f"instance {target['instance_id']} not found")
 
     def _group(self, ctx: ActionContext, target: Target, vpc: str, name: str) -> str | None:
-        ec2 = ctx.client("ec2", target.get("region") or None)
+        ec2 = ctx.target_client("ec2", target)
         found = ec2.describe_security_groups(
             Filters=[{"Name": "group-name", "Values": [name]}, {"Name": "vpc-id", "Values": [vpc]}]
         )["SecurityGroups"]
@@ -240,7 +240,7 @@ class IsolateInstance(ResponseAction):
         )
 
     def apply(self, change: Change, ctx: ActionContext) -> None:
-        ec2 = ctx.client("ec2", change.target.get("region") or None)
+        ec2 = ctx.target_client("ec2", change.target)
         name, vpc = change.desired["group_name"], change.desired["vpc"]
         qsg = self._group(ctx, change.target, vpc, name)
         if qsg is None:
@@ -265,6 +265,6 @@ class IsolateInstance(ResponseAction):
         return qsg is not None and all(g == [qsg] for g in enis.values())
 
     def rollback(self, change: Change, ctx: ActionContext) -> None:
-        ec2 = ctx.client("ec2", change.target.get("region") or None)
+        ec2 = ctx.target_client("ec2", change.target)
         for eni, groups in change.prior["interfaces"].items():
             self._set_groups(ec2, change, eni, groups)

@@ -72,7 +72,7 @@ class DeactivateAccessKey(ResponseAction):
         return [{"account": account, "region": region, "user_name": user, "access_key_id": key}]
 
     def _status(self, ctx: ActionContext, target: Target) -> str:
-        iam = ctx.client("iam")
+        iam = ctx.target_client("iam", target)
         for k in iam.list_access_keys(UserName=target["user_name"])["AccessKeyMetadata"]:
             if k["AccessKeyId"] == target["access_key_id"]:
                 return str(k["Status"])
@@ -91,7 +91,7 @@ class DeactivateAccessKey(ResponseAction):
         )
 
     def _set(self, ctx: ActionContext, target: Target, status: str) -> None:
-        ctx.client("iam").update_access_key(
+        ctx.target_client("iam", target).update_access_key(
             UserName=target["user_name"], AccessKeyId=target["access_key_id"], Status=status
         )
 
@@ -138,7 +138,7 @@ class QuarantinePrincipal(ResponseAction):
         raise ActionError(f"cannot quarantine a {kind or 'unknown'} identity with an IAM policy")
 
     def _get(self, ctx: ActionContext, target: Target) -> dict[str, Any] | None:
-        iam = ctx.client("iam")
+        iam = ctx.target_client("iam", target)
         try:
             if target["kind"] == "user":
                 doc = iam.get_user_policy(UserName=target["name"], PolicyName=QUARANTINE_POLICY)
@@ -152,7 +152,7 @@ class QuarantinePrincipal(ResponseAction):
         return dict(json.loads(body) if isinstance(body, str) else body)
 
     def _put(self, ctx: ActionContext, target: Target, policy: Mapping[str, Any] | None) -> None:
-        iam = ctx.client("iam")
+        iam = ctx.target_client("iam", target)
         user = target["kind"] == "user"
         if policy is None:
             if user:

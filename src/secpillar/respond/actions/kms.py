@@ -44,7 +44,7 @@ class CancelKeyDeletion(ResponseAction):
         return [target]
 
     def _state(self, ctx: ActionContext, target: Target) -> str:
-        kms = ctx.client("kms", target.get("region") or None)
+        kms = ctx.target_client("kms", target)
         return str(kms.describe_key(KeyId=target["key_id"])["KeyMetadata"]["KeyState"])
 
     def plan(self, target: Target, inv: Invocation, ctx: ActionContext) -> Change:
@@ -62,7 +62,7 @@ class CancelKeyDeletion(ResponseAction):
         )
 
     def apply(self, change: Change, ctx: ActionContext) -> None:
-        kms = ctx.client("kms", change.target.get("region") or None)
+        kms = ctx.target_client("kms", change.target)
         kms.cancel_key_deletion(KeyId=change.target["key_id"])
         if change.desired["state"] == "Enabled":
             kms.enable_key(KeyId=change.target["key_id"])
@@ -71,7 +71,7 @@ class CancelKeyDeletion(ResponseAction):
         return bool(self._state(ctx, change.target) == change.desired["state"])
 
     def rollback(self, change: Change, ctx: ActionContext) -> None:
-        kms = ctx.client("kms", change.target.get("region") or None)
+        kms = ctx.target_client("kms", change.target)
         kms.schedule_key_deletion(
             KeyId=change.target["key_id"], PendingWindowInDays=int(change.prior.get("pending_days", 30))
         )

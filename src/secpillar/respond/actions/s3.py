@@ -63,7 +63,7 @@ def same_policy(a: str | None, b: str | None) -> bool:
 
 
 def current_policy(ctx: ActionContext, target: Target) -> str | None:
-    s3 = ctx.client("s3", target.get("region") or None)
+    s3 = ctx.target_client("s3", target)
     try:
         return str(s3.get_bucket_policy(Bucket=target["bucket"])["Policy"])
     except Exception as exc:
@@ -128,7 +128,7 @@ class RestoreBucketPolicy(ResponseAction):
         )
 
     def _put(self, ctx: ActionContext, target: Target, policy: str | None) -> None:
-        s3 = ctx.client("s3", target.get("region") or None)
+        s3 = ctx.target_client("s3", target)
         if policy is None:
             s3.delete_bucket_policy(Bucket=target["bucket"])
         else:
@@ -145,7 +145,7 @@ class RestoreBucketPolicy(ResponseAction):
 
 
 def current_pab(ctx: ActionContext, target: Target) -> dict[str, bool] | None:
-    s3 = ctx.client("s3", target.get("region") or None)
+    s3 = ctx.target_client("s3", target)
     try:
         cfg = s3.get_public_access_block(Bucket=target["bucket"])["PublicAccessBlockConfiguration"]
     except Exception as exc:
@@ -181,7 +181,7 @@ class EnableBlockPublicAccess(ResponseAction):
         )
 
     def _put(self, ctx: ActionContext, target: Target, cfg: dict[str, bool] | None) -> None:
-        s3 = ctx.client("s3", target.get("region") or None)
+        s3 = ctx.target_client("s3", target)
         if cfg is None:
             s3.delete_public_access_block(Bucket=target["bucket"])
         else:
