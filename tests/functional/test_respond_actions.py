@@ -308,3 +308,46 @@ def test_a_change_left_applying_by_a_crash_is_not_made_twice(
     if crash == "after-the-call":
         assert steps[-1]["note"] == "found applied after a restart"
     assert ctx.store.require(change.id).prior == {"config": None}  # the prior state of the first plan
+
+
+def test_targets_in_other_accounts_need_a_role(
+    moto_endpoint: str, aws_client: Client, tmp_path: Path
+) -> None:
+    """An event from another account is acted on there through the assumed role (as `scan --org`
+    reaches member accounts); without --role-name it is refused, never looked for in our account."""
+    import boto3
+
+    from secpillar.respond.context import make_context
+
+    member = "111122223333"
+    creds = aws_client("sts").assume_role(
+        RoleArn=f"arn:aws:iam::{member}:role/OrganizationAccountAccessRole", RoleSessionName="setup"
+    )["Credentials"]
+    s3m = boto3.client(
+        "s3",
+        region_name="us-east-1",
+        endpoint_url=moto_endpoint,
+        aws_access_key_id=creds["AccessKeyId"],
+        aws_secret_access_key=creds["SecretAccessKey"],
+        aws_session_token=creds["SessionToken"],
+    )
+    s3m.create_bucket(Bucket="member-logs")
+    event = {
+        **api_call("aws.s3", "DeleteBucketPublicAccessBlock", {"bucketName": "member-logs"}),
+        "account": member,
+    }
+    rules = _rules("s3.enable-block-public-access", "apply")
+
+    plain = make_context(state=tmp_path / "a", endpoint_url=moto_endpoint)
+    out = Responder(rules, plain).handle(event)
+    assert out.changes[0].status == "skipped" and "give --role-name" in out.changes[0].reason
+
+    ctx = make_context(
+        state=tmp_path / "b", endpoint_url=moto_endpoint, role_name="OrganizationAccountAccessRole"
+    )
+    out = Responder(rules, ctx).handle(event)
+    assert out.changes[0].status == "applied", out.to_dict()
+    assert all(s3m.get_public_access_block(Bucket="member-logs")["PublicAccessBlockConfiguration"].values())
+    assert rollback(ctx.store, ctx, out.changes[0].id).status == "rolled-back"
+    with pytest.raises(s3m.exceptions.ClientError):
+        s3m.get_public_access_block(Bucket="member-logs")

@@ -77,24 +77,12 @@ class ActionContext:
                 "give --role-name to act in other accounts"
             )
         if account not in self._accounts:
-            partition = self.caller_arn.split(":")[1]
-            params: dict[str, Any] = {
-                "RoleArn": f"arn:{partition}:iam::{account}:role/{self.role_name}",
-                "RoleSessionName": "secpillar-respond",
-            }
-            if self.external_id:
-                params["ExternalId"] = self.external_id
-            creds = self.clients.client("sts").assume_role(**params)["Credentials"]
-            import boto3
+            from secpillar.aws.assume import assume_role_factory
 
-            session = boto3.Session(
-                aws_access_key_id=creds["AccessKeyId"],
-                aws_secret_access_key=creds["SecretAccessKey"],
-                aws_session_token=creds["SessionToken"],
-                region_name=self.clients.session.region_name,
-            )
-            self._accounts[account] = ClientFactory(
-                session, self.clients.endpoint_url, self.clients.max_pool, self.clients.default_region
+            partition = self.caller_arn.split(":")[1]
+            role_arn = f"arn:{partition}:iam::{account}:role/{self.role_name}"
+            self._accounts[account] = assume_role_factory(
+                self.clients, role_arn, "secpillar-respond", self.external_id
             )
         return self._accounts[account]
 
