@@ -25,6 +25,8 @@ from secpillar.lake.schema import CLOUDTRAIL_FIELDS, CLOUDTRAIL_SCHEMA, UNKNOWN,
 _PREFIX = re.compile(rb'\A\s*\{\s*"Records"\s*:\s*\[')
 _SUFFIX = re.compile(rb"\]\s*\}\s*\Z")
 MAX_OBJECT = 1 << 30
+VALID = "_secpillar_valid"
+"""Extra column of :func:`read_arrays`: the row has eventID, eventName and an ISO-8601 eventTime."""
 
 
 def records_array(data: bytes) -> memoryview | None:
@@ -81,7 +83,12 @@ def select_sql(source: str) -> str:
     region = f"COALESCE({_q('awsRegion')}, '{UNKNOWN}')"
     day = f"COALESCE(substr({_q('eventTime')}, 1, 10), '{UNKNOWN}')"
     cols += [f"{account} AS account", f"{region} AS region", f"{day} AS date"]
-    return f"SELECT {', '.join(cols)} FROM {source}"
+    t = _q("eventTime")
+    valid = (
+        f"({_q('eventID')} IS NOT NULL AND {_q('eventName')} IS NOT NULL AND length({t}) >= 19 "
+        f"AND substr({t}, 5, 1) = '-' AND substr({t}, 8, 1) = '-' AND substr({t}, 11, 1) = 'T') AS {VALID}"
+    )
+    return f"SELECT {', '.join(cols)}, {valid} FROM {source}"
 
 
 _COLUMNS = columns_spec()
@@ -90,11 +97,12 @@ _SELECT_CACHE: dict[str, str] = {}
 
 def read_arrays(con: duckdb.DuckDBPyConnection, paths: Sequence[Path]) -> pa.Table:
     """Parse files that each hold one JSON array of CloudTrail records; returns the lake's
-    columns (:data:`CLOUDTRAIL_SCHEMA`). Raises ``duckdb.Error`` on a malformed file."""
+    columns (:data:`CLOUDTRAIL_SCHEMA`) plus the boolean :data:`VALID`. Raises ``duckdb.Error``
+    on a malformed file."""
     files = "[" + ", ".join("'" + str(p).replace("'", "''") + "'" for p in paths) + "]"
     source = (
         f"read_json({files}, format = 'array', columns = {_COLUMNS}, "
         f"maximum_object_size = {MAX_OBJECT}, convert_strings_to_integers = false)"
     )
     table: pa.Table = con.sql(select_sql(source)).to_arrow_table()
-    return table.cast(CLOUDTRAIL_SCHEMA)
+    return table.cast(CLOUDTRAIL_SCHEMA.append(pa.field(VALID, pa.bool_())))

@@ -27,12 +27,13 @@ from multiprocessing import get_context
 from pathlib import Path
 from typing import Any
 
-import duckdb
+import pyarrow as pa
+import pyarrow.parquet as pq
 
 from secpillar.lake import manifest
 from secpillar.lake.sources import SourceObject, download
 from secpillar.lake.worker import BatchResult, FileTask, process_batch
-from secpillar.lake.writer import new_run_id, publish
+from secpillar.lake.writer import COMPRESSION, new_run_id, publish
 
 BATCH_FILES = 32
 BATCH_BYTES = 24 << 20
@@ -80,50 +81,62 @@ def batches(
         yield batch
 
 
+def default_workers() -> int:
+    """Worker processes: one per CPU (``$SECPILLAR_INGEST_WORKERS`` overrides)."""
+    env = os.environ.get("SECPILLAR_INGEST_WORKERS")
+    if env and env.isdigit() and int(env) > 0:
+        return int(env)
+    return os.cpu_count() or 1
+
+
 class _Dedup:
-    """The eventIDs already in the lake, then those added by this run (a DuckDB table)."""
+    """De-duplication by eventID, partition by partition: an event always lands in the partition
+    its own fields name, so only the lake's partitions this run touches are read (their eventIDs
+    are cached for the run)."""
 
     def __init__(self, lake: Path) -> None:
-        self.con = duckdb.connect(config={"preserve_insertion_order": False})
-        self.con.execute("CREATE TABLE seen (eventid VARCHAR)")
-        existing = lake / "cloudtrail"
-        if existing.is_dir() and any(existing.rglob("*.parquet")):
-            glob = str(existing / "*" / "*" / "*" / "*.parquet").replace("'", "''")
-            self.con.execute(f"INSERT INTO seen SELECT eventid FROM read_parquet('{glob}')")
+        self.lake = lake
+        self.seen: dict[str, set[str]] = {}
+
+    def _known(self, rel_dir: Path) -> set[str]:
+        key = str(rel_dir)
+        if key not in self.seen:
+            ids: set[str] = set()
+            existing = self.lake / rel_dir
+            if existing.is_dir():
+                for f in existing.glob("*.parquet"):
+                    ids.update(pq.read_table(f, columns=["eventid"]).column("eventid").to_pylist())
+            self.seen[key] = ids
+        return self.seen[key]
 
     def apply(self, staged: Path) -> tuple[int, int]:
         """Drop duplicate events from the staged CloudTrail files; returns (kept, dropped)."""
-        files = sorted((staged / "cloudtrail").rglob("*.parquet"))
-        if not files:
-            return 0, 0
-        flist = "[" + ", ".join("'" + str(f).replace("'", "''") + "'" for f in files) + "]"
-        total, unique_new = self.con.execute(
-            "SELECT count(*), count(DISTINCT eventid) FILTER "
-            f"(WHERE eventid NOT IN (SELECT eventid FROM seen)) FROM read_parquet({flist})"
-        ).fetchone() or (0, 0)
-        dropped = int(total) - int(unique_new)
-        if dropped:
-            for f in files:
-                out = f.with_suffix(".dedup")
-                src = "'" + str(f).replace("'", "''") + "'"
-                self.con.execute(
-                    f"COPY (SELECT * FROM read_parquet({src}) "
-                    "WHERE eventid NOT IN (SELECT eventid FROM seen) "
-                    "QUALIFY row_number() OVER (PARTITION BY eventid) = 1) "
-                    f"TO '{out}' (FORMAT parquet, COMPRESSION zstd)"
-                )
-                self.con.execute(f"INSERT INTO seen SELECT eventid FROM read_parquet('{out}')")
-                if self.con.execute(f"SELECT count(*) FROM read_parquet('{out}')").fetchone() == (0,):
-                    out.unlink()
-                    f.unlink()
-                else:
-                    os.replace(out, f)
-        else:
-            self.con.execute(f"INSERT INTO seen SELECT eventid FROM read_parquet({flist})")
-        return int(unique_new), dropped
+        kept = dropped = 0
+        for f in sorted((staged / "cloudtrail").rglob("*.parquet")):
+            known = self._known(f.parent.relative_to(staged))
+            ids = pq.read_table(f, columns=["eventid"]).column("eventid").to_pylist()
+            mask = []
+            for eid in ids:
+                new = eid not in known
+                mask.append(new)
+                if new:
+                    known.add(eid)
+            n_new = sum(mask)
+            kept += n_new
+            if n_new == len(ids):
+                continue
+            dropped += len(ids) - n_new
+            if n_new == 0:
+                f.unlink()
+                continue
+            table = pq.read_table(f).filter(pa.array(mask, pa.bool_()))
+            tmp = f.with_suffix(".dedup")
+            pq.write_table(table, tmp, compression=COMPRESSION)
+            os.replace(tmp, f)
+        return kept, dropped
 
     def close(self) -> None:
-        self.con.close()
+        self.seen.clear()
 
 
 def _tasks(
@@ -165,8 +178,11 @@ def ingest(
                 summary.files_skipped += 1
             else:
                 todo.append(obj)
-        plan = list(batches(todo, max_files=batch_files))
-        workers = max(1, min(workers or os.cpu_count() or 1, len(plan)))
+        workers = max(1, workers or default_workers())
+        # at least three batches per worker, so that the pool stays busy to the end
+        per_batch = max(1, min(batch_files, -(-len(todo) // (workers * 3))))
+        plan = list(batches(todo, max_files=per_batch))
+        workers = max(1, min(workers, len(plan)))
         dedup = _Dedup(lake)
         run_dir = lake / ".staging" / summary.run
         files_done = 0

@@ -124,6 +124,7 @@ def connect(lake: str | Path | None = None, database: str = ":memory:") -> duckd
     with the right columns while the lake has no data). ``lake`` goes through :func:`resolve_lake`."""
     root = resolve_lake(lake)
     con = duckdb.connect(database)
+    con.execute("SET enable_progress_bar = false")
     create_views(con, root)
     return con
 

@@ -13,6 +13,8 @@ import pyarrow.dataset as ds
 from secpillar.lake.schema import PARTITION_COLUMNS
 
 STAGING = ".staging"
+COMPRESSION = "snappy"
+"""Parquet codec: every engine reads it, and it is the cheapest to write."""
 
 
 def new_run_id() -> str:
@@ -35,7 +37,9 @@ def publish(staged: Path, lake: Path) -> list[Path]:
     return out
 
 
-def stage_table(staged: Path, table_name: str, table: pa.Table, prefix: str) -> None:
+def stage_table(
+    staged: Path, table_name: str, table: pa.Table, prefix: str, use_threads: bool = True
+) -> None:
     """Write ``table`` (data columns + partition columns) Hive-partitioned under ``staged/table_name``."""
     if table.num_rows == 0:
         return
@@ -47,8 +51,10 @@ def stage_table(staged: Path, table_name: str, table: pa.Table, prefix: str) -> 
         partitioning=ds.partitioning(part_schema, flavor="hive"),
         basename_template=f"part-{prefix}-{{i}}.parquet",
         existing_data_behavior="overwrite_or_ignore",
+        file_options=ds.ParquetFileFormat().make_write_options(compression=COMPRESSION),
         max_rows_per_group=128 * 1024,
         max_partitions=100_000,
+        use_threads=use_threads,
     )
 
 
