@@ -75,15 +75,21 @@ def client(url: str, service: str) -> Any:
     )
 
 
-def wire(url: str, queue_name: str, bucket: str) -> str:
-    """A logging trail, the bucket with its good policy, and EventBridge rule -> SQS queue."""
-    s3, ct, sqs, events = (client(url, s) for s in ("s3", "cloudtrail", "sqs", "events"))
+def setup_bucket(url: str, bucket: str) -> None:
+    """A logging trail (the recorder publishes to EventBridge only then) and the bucket's good policy."""
+    s3, ct = client(url, "s3"), client(url, "cloudtrail")
     if "trail-logs" not in [b["Name"] for b in s3.list_buckets()["Buckets"]]:
         s3.create_bucket(Bucket="trail-logs")
         ct.create_trail(Name="main", S3BucketName="trail-logs", IsMultiRegionTrail=True)
         ct.start_logging(Name="main")
     s3.create_bucket(Bucket=bucket)
     s3.put_bucket_policy(Bucket=bucket, Policy=bucket_policy(bucket))
+
+
+def wire(url: str, queue_name: str, bucket: str) -> str:
+    """The bucket, and an EventBridge rule -> SQS queue made by hand (as a user would in the console)."""
+    setup_bucket(url, bucket)
+    sqs, events = client(url, "sqs"), client(url, "events")
     queue = sqs.create_queue(QueueName=queue_name, Attributes={"VisibilityTimeout": "10"})["QueueUrl"]
     arn = sqs.get_queue_attributes(QueueUrl=queue, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
     pattern = {
@@ -195,15 +201,32 @@ def test_apply_restores_emails_timeline_and_rollback(sandbox: str, tmp_path: Pat
 
 def test_dry_run_changes_nothing_and_says_what_it_would_do(sandbox: str, tmp_path: Path) -> None:
     s3 = client(sandbox, "s3")
-    queue = wire(sandbox, "respond-dry", "reports")
+    setup_bucket(sandbox, "reports")
     state = tmp_path / "state"
-    res = CliRunner().invoke(
+    runner = CliRunner()
+    res = runner.invoke(
         app, ["respond", "baseline", "--endpoint-url", sandbox, "--state", str(state), "--bucket", "reports"]
     )
     assert res.exit_code == 0, res.output
     with SmtpSink() as smtp:
         rules = tmp_path / "rules.yaml"
         rules.write_text(RULES.format(mode="dry-run", port=smtp.port))
+        # this time the queue, its DLQ and the EventBridge rule come from the rules file
+        res = runner.invoke(
+            app,
+            [
+                "respond",
+                "wire",
+                "--rules",
+                str(rules),
+                "--queue-name",
+                "respond-dry",
+                "--endpoint-url",
+                sandbox,
+            ],
+        )
+        assert res.exit_code == 0 and "secpillar-bucket-policy-changed" in res.output, res.output
+        queue = client(sandbox, "sqs").get_queue_url(QueueName="respond-dry")["QueueUrl"]
         worker = watch(sandbox, queue, rules, state)
         try:
             time.sleep(1.5)

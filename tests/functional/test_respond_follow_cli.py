@@ -190,3 +190,31 @@ def test_detection_rules_fire_on_alerts_in_the_lake(
     (change,) = ctx.store.all()
     assert change.status == "applied" and change.target["bucket"] == "bucket-alerted"
     assert follower.poll() == 0
+
+
+def test_wire_creates_queue_dlq_policy_and_rules(moto_endpoint: str, aws_client: Any) -> None:
+    """SQS targets need a queue policy letting events.amazonaws.com send (EventBridge User Guide,
+    permissions for SQS targets), scoped here to the rules' ARNs; redrive after 3 deliveries."""
+    from secpillar.respond.wire import wire
+
+    sqs, events = aws_client("sqs"), aws_client("events")
+    ruleset = parse_rules(
+        {
+            "rules": [
+                {"name": "a:b", "pattern": {"source": ["aws.s3"]}},
+                {"name": "d", "detection": "x.y"},  # alerts do not come from EventBridge
+            ]
+        }
+    )
+    out = wire(sqs, events, ruleset, "resp", max_receives=3)
+    assert out.rules == ["secpillar-a-b"]
+    attrs = sqs.get_queue_attributes(QueueUrl=out.queue_url, AttributeNames=["All"])["Attributes"]
+    assert json.loads(attrs["RedrivePolicy"])["maxReceiveCount"] in (3, "3")
+    statement = json.loads(attrs["Policy"])["Statement"][0]
+    assert statement["Principal"] == {"Service": "events.amazonaws.com"}
+    rule_arn = events.describe_rule(Name="secpillar-a-b")["Arn"]
+    assert statement["Condition"]["ArnEquals"]["aws:SourceArn"] == [rule_arn]
+    assert json.loads(events.describe_rule(Name="secpillar-a-b")["EventPattern"]) == {"source": ["aws.s3"]}
+    assert events.list_targets_by_rule(Rule="secpillar-a-b")["Targets"][0]["Arn"] == out.queue_arn
+    again = wire(sqs, events, ruleset, "resp", max_receives=3)  # idempotent
+    assert again.queue_url == out.queue_url

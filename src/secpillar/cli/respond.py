@@ -419,3 +419,41 @@ def _follow(
     total = follower.run(idle_exit=idle_exit)
     processed.close()
     err_console.print(f"stopped: {total} event(s) handled", markup=False)
+
+
+@app.command("wire")
+@handle_errors
+def wire_cmd(
+    rules: Annotated[Path, typer.Option("--rules", help="YAML rules file.", show_default=False)],
+    queue_name: Annotated[str, typer.Option("--queue-name", help="SQS queue to create or update.")] = (
+        "secpillar-respond"
+    ),
+    max_receives: Annotated[
+        int, typer.Option("--max-receives", help="Deliveries before the DLQ.", min=1)
+    ] = 5,
+    endpoint_url: EndpointOpt = None,
+    profile: ProfileOpt = None,
+    region: RegionOpt = None,
+) -> None:
+    """Create the queue (with a dead-letter queue) and one EventBridge rule per pattern rule, targeting it.
+
+    Example:
+
+      secpillar respond wire --rules rules.yaml --endpoint-url http://127.0.0.1:5000
+    """
+    from secpillar.aws.session import ClientFactory, base_session
+    from secpillar.respond.context import load_checked_rules
+    from secpillar.respond.wire import wire
+
+    ruleset = load_checked_rules(rules)
+    clients = ClientFactory(base_session(profile, region, endpoint_url), endpoint_url=endpoint_url)
+    out = wire(
+        clients.client("sqs"), clients.client("events"), ruleset, queue_name, max_receives=max_receives
+    )
+    console.print(f"queue {out.queue_url} (dead-letter queue {out.dlq_url})", markup=False)
+    for name in out.rules:
+        console.print(f"EventBridge rule {name} -> queue", markup=False)
+    endpoint = f" --endpoint-url {endpoint_url}" if endpoint_url else ""
+    console.print(
+        f"next: secpillar respond watch --queue {out.queue_url} --rules {rules}{endpoint}", markup=False
+    )
