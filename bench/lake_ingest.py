@@ -38,7 +38,7 @@ from typing import Any
 import duckdb
 
 from secpillar.lake.fastpath import _read_type
-from secpillar.lake.ingest import ingest
+from secpillar.lake.ingest import default_workers, ingest
 from secpillar.lake.schema import CLOUDTRAIL_FIELDS
 from secpillar.lake.sources import local_objects
 
@@ -234,6 +234,22 @@ def duckdb_plain(root: Path, out: Path) -> tuple[float, int]:
     return seconds, int(rows[0]) if rows else 0
 
 
+def detections(lake: Path) -> tuple[float, int, int]:
+    """Seconds to run every registered detection over the lake (0 when none are registered)."""
+    from secpillar.detect import load_all
+    from secpillar.detect.runner import run_detections
+    from secpillar.lake.store import connect
+
+    registry = load_all()
+    dets = list(registry)
+    if not dets:
+        return 0.0, 0, 0
+    con = connect(lake)
+    t = time.perf_counter()
+    result = run_detections(con, dets)
+    return time.perf_counter() - t, len(result.alerts), len(result.ran)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -242,7 +258,7 @@ def main() -> None:
     parser.add_argument(
         "--data", type=Path, default=Path(tempfile.gettempdir()) / "secpillar-bench-cloudtrail"
     )
-    parser.add_argument("--workers", type=int, default=os.cpu_count() or 1)
+    parser.add_argument("--workers", type=int, default=default_workers())
     args = parser.parse_args()
     records, files = int(1_000_000 * args.scale), max(1, int(200 * args.scale))
     t = time.perf_counter()
@@ -263,10 +279,14 @@ def main() -> None:
         t = time.perf_counter()
         summary = ingest(list(local_objects(root)), lake, workers=args.workers)
         ours = time.perf_counter() - t
-    print(f"secpillar    : {ours:7.2f} s  {records / ours:12,.0f} rec/s  ({summary.events:,} events, "
-          f"{summary.parquet_files} Parquet files, {summary.duplicates} duplicates)")  # fmt: skip
+        print(f"secpillar    : {ours:7.2f} s  {records / ours:12,.0f} rec/s  ({summary.events:,} events, "
+              f"{summary.parquet_files} Parquet files, {summary.duplicates} duplicates)")  # fmt: skip
+        detect_s, alerts, ran = detections(lake)
     print(f"secpillar vs plain DuckDB: {duck_s / ours:.2f}x faster (target >= 2x)")
     print(f"fraction of the gunzip floor reached: {floor_s / ours:.0%}")
+    if ran:
+        print(f"all {ran} detections over the lake: {detect_s:.2f} s ({alerts:,} alerts), "
+              f"{detect_s / ours:.0%} of the ingest time (target < 100%)")  # fmt: skip
 
 
 if __name__ == "__main__":
