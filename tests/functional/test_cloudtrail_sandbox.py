@@ -97,7 +97,7 @@ def test_records_and_delivery(aws_client: Any, moto_endpoint: str) -> None:
     assert _by_name(records, "GetSecretValue")["responseElements"] is None
     assert _by_name(records, "GetSecretValue")["readOnly"] is True
 
-    pab = _by_name(records, "PutPublicAccessBlock")
+    pab = _by_name(records, "PutBucketPublicAccessBlock")
     assert pab["eventSource"] == "s3.amazonaws.com"
     assert pab["requestParameters"]["bucketName"] == "trail-logs"
     assert pab["requestParameters"]["PublicAccessBlockConfiguration"]["BlockPublicPolicy"] is False

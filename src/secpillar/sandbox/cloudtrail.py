@@ -68,9 +68,17 @@ _DATA_EVENTS = {
 }  # fmt: skip
 _EVENT_SOURCE = {"s3control": "s3", "sesv2": "ses", "elb": "elasticloadbalancing"}
 _RENAMED = {
+    # CloudTrail records some S3 calls under the service's internal operation names
     ("s3control", "PutPublicAccessBlock"): "PutAccountPublicAccessBlock",
     ("s3control", "DeletePublicAccessBlock"): "DeleteAccountPublicAccessBlock",
     ("s3control", "GetPublicAccessBlock"): "GetAccountPublicAccessBlock",
+    ("s3", "PutPublicAccessBlock"): "PutBucketPublicAccessBlock",
+    ("s3", "DeletePublicAccessBlock"): "DeleteBucketPublicAccessBlock",
+    ("s3", "GetPublicAccessBlock"): "GetBucketPublicAccessBlock",
+    ("s3", "PutBucketLifecycleConfiguration"): "PutBucketLifecycle",
+    ("s3", "GetBucketLifecycleConfiguration"): "GetBucketLifecycle",
+    ("s3", "PutBucketNotificationConfiguration"): "PutBucketNotification",
+    ("s3", "GetBucketNotificationConfiguration"): "GetBucketNotification",
 }
 
 

@@ -40,16 +40,9 @@ _READ_PREFIXES = (
 
 
 def lower_camel(name: str) -> str:
-    if not name:
-        return name
-    i = 0
-    while i < len(name) and name[i].isupper():
-        i += 1
-    if i <= 1:
-        return name[:1].lower() + name[1:]
-    if i == len(name):
-        return name.lower()
-    return name[: i - 1].lower() + name[i - 1 :]
+    """CloudTrail's key for a member: its name with the first letter lowercased
+    (``DBSnapshotIdentifier`` -> ``dBSnapshotIdentifier``, ``CidrIp`` -> ``cidrIp``)."""
+    return name[:1].lower() + name[1:]
 
 
 def read_only(op_name: str) -> bool:
@@ -99,7 +92,7 @@ def _from_query(shape: Shape, params: dict[str, str], prefix: str, ec2: bool) ->
     if t == "list":
         elem = shape.member
         flattened = ec2 or shape.serialization.get("flattened")
-        base = prefix if flattened else f"{prefix}.member"
+        base = prefix if flattened else f"{prefix}.{elem.serialization.get('name') or 'member'}"
         items = []
         i = 1
         while True:
@@ -165,14 +158,20 @@ def _plain(value: Any) -> Any:
     return value
 
 
+_XSI = "{http://www.w3.org/2001/XMLSchema-instance}"
+
+
 def _xml_value(elem: ET.Element) -> Any:
     children = list(elem)
-    if not children:
+    attrs = {k.replace(_XSI, "xsi:"): v for k, v in elem.attrib.items()}
+    if attrs:
+        attrs = {"xmlns:xsi": _XSI[1:-1], **attrs} if any(k.startswith("xsi:") for k in attrs) else attrs
+    if not children and not attrs:
         text = (elem.text or "").strip()
         if text in ("true", "false"):
             return text == "true"
         return text
-    out: dict[str, Any] = {}
+    out: dict[str, Any] = dict(attrs)
     for child in children:
         tag = child.tag.split("}", 1)[-1]
         value = _xml_value(child)
@@ -202,6 +201,8 @@ def _s3_params(op: Operation, req: Request) -> dict[str, Any]:
     if "Bucket" in op.labels:
         params["bucketName"] = op.labels["Bucket"]
     params["Host"] = req.headers.get("host", "")
+    if op.service == "s3control" and req.headers.get("x-amz-account-id"):
+        params["accountId"] = req.headers["x-amz-account-id"]
     uri = str(op.model.http.get("requestUri", ""))
     for part in uri.partition("?")[2].split("&"):
         key, _, value = part.partition("=")
@@ -255,6 +256,43 @@ def _json_params(op: Operation, req: Request) -> dict[str, Any] | None:
     return result if isinstance(result, dict) and result else None
 
 
+def _permission_change(perm_key: str, attribute_type: str, groups_key: str) -> Any:
+    """ModifySnapshotAttribute / ModifyImageAttribute: CloudTrail writes the change as
+    ``{perm_key: {"add"|"remove": {"items": [{"userId"|"group": …}]}}, "attributeType": …}``
+    whether the call used the structure or ``OperationType`` + ``UserIds``/groups."""
+
+    def fix(params: dict[str, Any]) -> dict[str, Any]:
+        attribute = params.pop("attribute", None)
+        operation = str(params.pop("operationType", "add"))
+        users = (params.pop("userIds", None) or {}).get("items", [])
+        groups = (params.pop(groups_key, None) or {}).get("items", [])
+        items = [{"userId": u} for u in users] + [{"group": g} for g in groups]
+        if items:
+            change = params.setdefault(perm_key, {}).setdefault(operation, {"items": []})
+            change.setdefault("items", []).extend(items)
+        if perm_key in params or attribute:
+            params["attributeType"] = attribute_type
+        return params
+
+    return fix
+
+
+def _nacl_entry(params: dict[str, Any]) -> dict[str, Any]:
+    if "protocol" in params:  # CloudTrail names the entry's protocol aclProtocol
+        params["aclProtocol"] = params.pop("protocol")
+    return params
+
+
+_EC2_SHAPES: dict[str, Any] = {
+    "ModifySnapshotAttribute": _permission_change(
+        "createVolumePermission", "CREATE_VOLUME_PERMISSION", "groupNames"
+    ),
+    "ModifyImageAttribute": _permission_change("launchPermission", "launchPermission", "userGroups"),
+    "CreateNetworkAclEntry": _nacl_entry,
+    "ReplaceNetworkAclEntry": _nacl_entry,
+}
+
+
 def request_parameters(op: Operation, req: Request) -> dict[str, Any] | None:
     """CloudTrail's ``requestParameters`` of a call (``None`` when it has none)."""
     if op.service in ("s3", "s3control"):
@@ -265,7 +303,10 @@ def request_parameters(op: Operation, req: Request) -> dict[str, Any] | None:
         if shape is None:
             return None
         value = _from_query(shape, form_params(req), "", protocol == "ec2")
-        return value if isinstance(value, dict) else None
+        if not isinstance(value, dict):
+            return None
+        fix = _EC2_SHAPES.get(op.name) if protocol == "ec2" else None
+        return fix(value) if fix else value
     if protocol == "smithy-rpc-v2-cbor":
         return None
     return _json_params(op, req)

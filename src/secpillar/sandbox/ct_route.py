@@ -165,7 +165,10 @@ def identify(req: Request, sig: Signature) -> Operation | None:
     if req.method == "POST" and "x-www-form-urlencoded" in req.headers.get("content-type", ""):
         form = dict(parse_qsl(req.body.decode("utf-8", "replace"), keep_blank_values=True))
     action = form.get("Action") or query.get("Action")
-    for name in candidates(sig.signing_name):
+    names = candidates(sig.signing_name)
+    if sig.signing_name == "s3" and req.path.startswith("/v20180820/"):
+        names = ("s3control",)  # S3 Control's REST paths start with its API version
+    for name in names:
         model = service_model(name)
         if model is None:
             continue
