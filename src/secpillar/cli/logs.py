@@ -39,7 +39,9 @@ def ingest(
         str | None, typer.Option("--endpoint-url", help="S3 endpoint (the sandbox's URL) for s3:// sources.")
     ] = None,
     region: Annotated[str | None, typer.Option(help="AWS Region for s3:// sources.")] = None,
-    workers: Annotated[int | None, typer.Option(help="Worker processes (default: CPU count).")] = None,
+    workers: Annotated[
+        int | None, typer.Option(help="Worker processes (default: CPU count, or $SECPILLAR_INGEST_WORKERS).")
+    ] = None,
     output: Annotated[str, typer.Option("--format", help="Summary as console or json.")] = "console",
 ) -> None:
     """Ingest CloudTrail delivery files, EventBridge events, NDJSON and VPC flow logs into the lake.
@@ -47,6 +49,7 @@ def ingest(
     Idempotent: objects already ingested are skipped, events are de-duplicated by eventID, and a
     run that was killed is completed by the next one. Malformed input is quarantined with its reason.
     """
+    from secpillar.lake.ingest import default_workers
     from secpillar.lake.ingest import ingest as run_ingest
     from secpillar.lake.sources import is_s3, local_objects, s3_objects
     from secpillar.lake.store import resolve_lake
@@ -77,7 +80,9 @@ def ingest(
         def progress(files: int, events: int) -> None:
             bar.update(task, completed=files, events=events)
 
-        summary = run_ingest(objects, root, s3_client=client, workers=workers, progress=progress)
+        summary = run_ingest(
+            objects, root, s3_client=client, workers=workers or default_workers(), progress=progress
+        )
     if output == "json":
         typer.echo(json.dumps({"lake": str(root), **summary.as_dict()}, indent=2))
         return

@@ -22,6 +22,7 @@ import shutil
 import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
 from multiprocessing import get_context
 from pathlib import Path
@@ -163,7 +164,10 @@ def ingest(
     progress: Progress | None = None,
     batch_files: int = BATCH_FILES,
 ) -> IngestSummary:
-    """Ingest ``objects`` into ``lake``; see the module docstring for the guarantees."""
+    """Ingest ``objects`` into ``lake``; see the module docstring for the guarantees.
+
+    ``workers`` > 1 runs batches in that many worker processes (the CLI passes
+    :func:`default_workers`); the default, 1, works in this process."""
     started = time.perf_counter()
     lake.mkdir(parents=True, exist_ok=True)
     summary = IngestSummary(run=new_run_id())
@@ -178,7 +182,7 @@ def ingest(
                 summary.files_skipped += 1
             else:
                 todo.append(obj)
-        workers = max(1, workers or default_workers())
+        workers = max(1, workers or 1)
         # at least three batches per worker, so that the pool stays busy to the end
         per_batch = max(1, min(batch_files, -(-len(todo) // (workers * 3))))
         plan = list(batches(todo, max_files=per_batch))
@@ -217,12 +221,21 @@ def _run_batches(
         for batch, tasks in jobs:
             yield process_batch(str(lake), run, batch, tasks)
         return
-    with ProcessPoolExecutor(max_workers=workers, mp_context=get_context("forkserver")) as pool:
-        futures: list[Future[BatchResult]] = [
-            pool.submit(process_batch, str(lake), run, batch, tasks) for batch, tasks in jobs
-        ]
-        for fut in futures:
-            yield fut.result()
+    done = 0
+    try:
+        with ProcessPoolExecutor(max_workers=workers, mp_context=get_context("forkserver")) as pool:
+            futures: list[Future[BatchResult]] = [
+                pool.submit(process_batch, str(lake), run, batch, tasks) for batch, tasks in jobs
+            ]
+            for fut in futures:
+                result = fut.result()
+                done += 1
+                yield result
+    except BrokenProcessPool:
+        # worker processes could not start (e.g. a calling script without a __main__ guard):
+        # finish in this process
+        for batch, tasks in jobs[done:]:
+            yield process_batch(str(lake), run, batch, tasks)
 
 
 def _commit(result: BatchResult, lake: Path, dedup: _Dedup, summary: IngestSummary) -> None:
