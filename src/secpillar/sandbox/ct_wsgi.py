@@ -12,7 +12,7 @@ from typing import Any
 from secpillar.sandbox import ct_identity
 from secpillar.sandbox.cloudtrail import Recorder
 from secpillar.sandbox.console import CONSOLE_PATH, FLUSH_PATH, console_login_record
-from secpillar.sandbox.ct_route import Request
+from secpillar.sandbox.ct_route import Request, signature
 
 StartResponse = Callable[..., Any]
 _TRAIL_CHANGES = ("StopLogging", "DeleteTrail", "StartLogging")
@@ -45,6 +45,15 @@ def _read_body(environ: dict[str, Any]) -> bytes:
     return body
 
 
+def _s3_object_request(headers: dict[str, str], query: str, path: str) -> bool:
+    """An S3 object-level call (``/bucket/key``): trails log those only as data events."""
+    sig = signature(headers, query)
+    if sig is None or sig.signing_name != "s3" or path.startswith("/v20180820/"):
+        return False
+    parts = [p for p in path.split("/") if p]
+    return len(parts) >= 2
+
+
 class CloudTrailMiddleware:
     """Records every signed request moto serves; answers ``/secpillar-api/…``."""
 
@@ -62,8 +71,12 @@ class CloudTrailMiddleware:
             result: Iterable[bytes] = self.app(environ, start_response)
             return result
         headers = _headers(environ)
-        if "authorization" not in headers and "X-Amz-Credential" not in str(environ.get("QUERY_STRING", "")):
+        query = str(environ.get("QUERY_STRING", ""))
+        if "authorization" not in headers and "X-Amz-Credential" not in query:
             result = self.app(environ, start_response)
+            return result
+        if _s3_object_request(headers, query, path):
+            result = self.app(environ, start_response)  # a data event: never recorded, never buffered
             return result
         body = _read_body(environ)
         target = headers.get("x-amz-target", "")
