@@ -119,7 +119,7 @@ def test_stop_logging_stops_the_evidence(aws_client: Any, moto_endpoint: str) ->
     flush_cloudtrail(moto_endpoint)
     _keys, records = _delivered(aws_client("s3"))
     users = [r["requestParameters"]["userName"] for r in records if r["eventName"] == "CreateUser"]
-    assert users == ["before", "after"]
+    assert sorted(users) == ["after", "before"]  # "while-stopped" left no record
     assert _by_name(records, "StopLogging")["requestParameters"] == {"name": "main-trail"}
 
 
@@ -234,3 +234,19 @@ def test_sandbox_logs_ingest_into_the_lake(aws_client: Any, moto_endpoint: str, 
         .fetchall()
     )
     assert rows == [("ConsoleLogin", "Root", "Yes", None), ("ScheduleKeyDeletion", "IAMUser", None, "7")]
+
+
+def test_trail_bucket_with_tls_only_policy_is_readable(aws_client: Any) -> None:
+    """A CloudTrail bucket's usual "deny when aws:SecureTransport is false" statement does not lock
+    the sandbox (which stands in for AWS's HTTPS endpoints) out of its own logs; an unconditional
+    Deny still denies."""
+    s3 = aws_client("s3")
+    s3.create_bucket(Bucket="tls-only")
+    s3.put_object(Bucket="tls-only", Key="AWSLogs/x.json", Body=b"{}")
+    deny = {"Effect": "Deny", "Principal": "*", "Action": "s3:*", "Resource": "arn:aws:s3:::tls-only/*"}
+    tls = {**deny, "Condition": {"Bool": {"aws:SecureTransport": "false"}}}
+    s3.put_bucket_policy(Bucket="tls-only", Policy=json.dumps({"Version": "2012-10-17", "Statement": [tls]}))
+    assert s3.get_object(Bucket="tls-only", Key="AWSLogs/x.json")["Body"].read() == b"{}"
+    s3.put_bucket_policy(Bucket="tls-only", Policy=json.dumps({"Version": "2012-10-17", "Statement": [deny]}))
+    with pytest.raises(s3.exceptions.ClientError):
+        s3.get_object(Bucket="tls-only", Key="AWSLogs/x.json")

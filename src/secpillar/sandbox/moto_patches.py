@@ -9,6 +9,10 @@ do against real AWS.
 - EventBridge: moto's default target input (no InputTransformer) leaves out ``account``, which
   EventBridge delivers; the CloudTrail recorder's events go through it to SQS targets (moto's SQS
   target already writes ``time`` as ISO-8601).
+- S3 bucket policies: moto evaluates them without request context, so the usual
+  ``Deny … {"Bool": {"aws:SecureTransport": "false"}}`` statement denies every object request.
+  The sandbox stands in for AWS's HTTPS endpoints: such statements are left out of moto's check
+  (reading the organization's CloudTrail bucket then works, as it does over HTTPS).
 """
 
 from __future__ import annotations
@@ -56,6 +60,50 @@ def patch_events_default_input() -> None:
     utils.EventTemplateParser.parse = staticmethod(parse)  # type: ignore[method-assign]
 
 
+def _insecure_transport_deny(stmt: Any) -> bool:
+    if not isinstance(stmt, dict) or stmt.get("Effect") != "Deny":
+        return False
+    cond = stmt.get("Condition") or {}
+    if set(cond) != {"Bool"} or set(cond["Bool"]) != {"aws:SecureTransport"}:
+        return False
+    value = cond["Bool"]["aws:SecureTransport"]
+    values = value if isinstance(value, list) else [value]
+    return [str(v).lower() for v in values] == ["false"]
+
+
+def patch_s3_secure_transport() -> None:
+    import json
+
+    from moto.s3 import models
+
+    original = models.FakeBucket.get_permission
+    if getattr(original, _MARK, False):
+        return
+
+    def get_permission(self: Any, action: str, resource: str) -> Any:
+        from moto.iam.access_control import IAMPolicy, PermissionResult
+
+        if self.policy is None:
+            return PermissionResult.NEUTRAL
+        try:
+            doc = json.loads(self.policy)
+        except ValueError:
+            return original(self, action, resource)
+        stmts = doc.get("Statement") if isinstance(doc, dict) else None
+        if isinstance(stmts, dict):
+            stmts = [stmts]
+        if not isinstance(stmts, list):
+            return original(self, action, resource)
+        kept = [s for s in stmts if not _insecure_transport_deny(s)]
+        if not kept:
+            return PermissionResult.NEUTRAL
+        return IAMPolicy(json.dumps({**doc, "Statement": kept})).is_action_permitted(action, resource)
+
+    setattr(get_permission, _MARK, True)
+    models.FakeBucket.get_permission = get_permission  # type: ignore[method-assign]
+
+
 def apply_all() -> None:
     patch_cloudfront_origins()
     patch_events_default_input()
+    patch_s3_secure_transport()
