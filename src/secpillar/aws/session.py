@@ -80,14 +80,16 @@ class ClientFactory:
     _local: threading.local = field(default_factory=threading.local, repr=False)
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
-    def client(self, service: str, region: str | None = None) -> Any:
+    def client(self, service: str, region: str | None = None, *, attempts: int | None = None) -> Any:
+        """A client of ``service`` in ``region``; ``attempts`` caps the tries of each call (a
+        probe of a service that may not be offered answers fast instead of retrying for seconds)."""
         region = region or self.session.region_name or self.default_region
-        cache: dict[tuple[str, str], Any] = getattr(self._local, "cache", None) or {}
+        cache: dict[tuple[str, str, int | None], Any] = getattr(self._local, "cache", None) or {}
         self._local.cache = cache
-        key = (service, region)
+        key = (service, region, attempts)
         if key not in cache:
             cfg = Config(
-                retries={"mode": "adaptive", "max_attempts": 8},
+                retries={"mode": "adaptive", "max_attempts": attempts or 8},
                 max_pool_connections=self.max_pool,
                 inject_host_prefix=service not in _NO_HOST_PREFIX,
                 connect_timeout=10,

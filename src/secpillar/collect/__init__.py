@@ -23,6 +23,21 @@ COLLECTOR_MODULES: tuple[str, ...] = (
     "secpillar.collect.config",
     "secpillar.collect.guardduty",
     "secpillar.collect.ecr",
+    "secpillar.collect.securityhub",
+    "secpillar.collect.accessanalyzer",
+    "secpillar.collect.acm",
+    "secpillar.collect.cloudwatch",
+    "secpillar.collect.identity",
+    "secpillar.collect.inspector",
+    "secpillar.collect.events",
+    "secpillar.collect.backup",
+    "secpillar.collect.ssm",
+    "secpillar.collect.ec2_images",
+    "secpillar.collect.wafv2",
+    "secpillar.collect.codebuild",
+    "secpillar.collect.fis",
+    "secpillar.collect.lambda_",
+    "secpillar.collect.secretsmanager",
 )
 
 

@@ -68,8 +68,11 @@ class CollectContext:
         with self._calls_lock:
             self.calls += 1
 
-    def client(self, service: str, region: str | None = None) -> Any:
-        return self.clients.client(service, region or self.region)
+    def client(self, service: str, region: str | None = None, *, attempts: int | None = None) -> Any:
+        """A client acting in this account; ``attempts`` caps the tries of each call."""
+        if attempts is None:
+            return self.clients.client(service, region or self.region)
+        return self.clients.client(service, region or self.region, attempts=attempts)
 
     def gap(self, service: str, operation: str, exc: BaseException) -> None:
         self.sink.add(

@@ -14,10 +14,19 @@ TARGET_GROUP = "AWS::ElasticLoadBalancingV2::TargetGroup"
 
 
 def transform_load_balancer(
-    raw: Mapping[str, Any], listeners: list[Mapping[str, Any]] | None, account_id: str, region: str
+    raw: Mapping[str, Any],
+    listeners: list[Mapping[str, Any]] | None,
+    account_id: str,
+    region: str,
+    attributes: list[Mapping[str, Any]] | None = None,
 ) -> Resource:
-    """A load balancer; ``listeners`` = DescribeListeners' answer (None: unknown)."""
-    supp = {"Listeners": [camelize(dict(li)) for li in listeners]} if listeners is not None else {}
+    """A load balancer; ``listeners`` = DescribeListeners' answer, ``attributes`` =
+    DescribeLoadBalancerAttributes' ``Attributes`` (None: unknown, the key is left out)."""
+    supp: dict[str, Any] = (
+        {"Listeners": [camelize(dict(li)) for li in listeners]} if listeners is not None else {}
+    )
+    if attributes is not None:
+        supp["Attributes"] = {str(a.get("Key", "")): str(a.get("Value", "")) for a in attributes}
     rels = tuple(
         Relationship("Is associated with SecurityGroup", "AWS::EC2::SecurityGroup", str(g))
         for g in raw.get("SecurityGroups") or ()
@@ -62,6 +71,7 @@ class Elbv2Collector(Collector):
         "elasticloadbalancing:DescribeListeners",
         "elasticloadbalancing:DescribeTargetGroups",
         "elasticloadbalancing:DescribeTargetHealth",
+        "elasticloadbalancing:DescribeLoadBalancerAttributes",
     )
 
     def collect(self, ctx: CollectContext) -> Iterator[Resource]:
@@ -74,7 +84,9 @@ class Elbv2Collector(Collector):
             listeners = ctx.paginate(
                 elb, "describe_listeners", "Listeners", LoadBalancerArn=lb["LoadBalancerArn"]
             )
-            yield transform_load_balancer(lb, listeners, acct, region)
+            attrs = ctx.call(elb, "describe_load_balancer_attributes", LoadBalancerArn=lb["LoadBalancerArn"])
+            attributes = None if attrs is None else list(attrs.get("Attributes") or ())
+            yield transform_load_balancer(lb, listeners, acct, region, attributes)
         for tg in ctx.paginate(elb, "describe_target_groups", "TargetGroups") or ():
             answer = ctx.call(elb, "describe_target_health", TargetGroupArn=tg["TargetGroupArn"])
             health = None if answer is None else list(answer.get("TargetHealthDescriptions") or ())

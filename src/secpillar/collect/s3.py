@@ -32,6 +32,8 @@ NO_POLICY = {"NoSuchBucketPolicy"}
 NO_PAB = {"NoSuchPublicAccessBlockConfiguration"}
 NO_ENCRYPTION = {"ServerSideEncryptionConfigurationNotFoundError"}
 NO_TAGS = {"NoSuchTagSet", "NoSuchTagSetError"}
+NO_OBJECT_LOCK = {"ObjectLockConfigurationNotFoundError"}
+NO_LIFECYCLE = {"NoSuchLifecycleConfiguration"}
 
 BUCKET_WORKERS = 8
 """Threads for per-bucket calls inside one account's collection."""
@@ -74,8 +76,8 @@ def transform_bucket(
     """One bucket from its ListBuckets entry and the raw answers of its calls.
 
     ``raw`` maps ``policy``, ``acl``, ``publicAccessBlock``, ``encryption``, ``versioning``,
-    ``logging`` and ``tagging`` to the response (``{}`` when the configuration does not exist,
-    ``None`` when the call failed)."""
+    ``logging``, ``tagging``, ``objectLock`` and ``lifecycle`` to the response (``{}`` when the
+    configuration does not exist, ``None`` when the call failed)."""
     name = str(bucket["Name"])
     configuration: dict[str, Any] = {"name": name}
     if bucket.get("CreationDate") is not None:
@@ -124,6 +126,16 @@ def transform_bucket(
             if enabled
             else None
         )
+
+    lock = raw.get("objectLock")
+    if lock is not None:
+        cfg = lock.get("ObjectLockConfiguration")
+        supplementary["ObjectLockConfiguration"] = camelize(cfg) if cfg else None
+
+    lifecycle = raw.get("lifecycle")
+    if lifecycle is not None:
+        rules = lifecycle.get("Rules")
+        supplementary["BucketLifecycleConfiguration"] = {"rules": camelize(rules)} if rules else None
 
     tagging = raw.get("tagging")
     tags = tag_dict(tagging.get("TagSet")) if tagging is not None else {}
@@ -187,6 +199,8 @@ class S3Collector(Collector):
         "s3:GetBucketVersioning",
         "s3:GetBucketLogging",
         "s3:GetBucketTagging",
+        "s3:GetBucketObjectLockConfiguration",
+        "s3:GetLifecycleConfiguration",
     )
 
     def collect(self, ctx: CollectContext) -> Iterable[Resource]:
@@ -217,5 +231,7 @@ class S3Collector(Collector):
             "versioning": ctx.call(s3, "get_bucket_versioning", Bucket=name),
             "logging": ctx.call(s3, "get_bucket_logging", Bucket=name),
             "tagging": ctx.call(s3, "get_bucket_tagging", absent=NO_TAGS, Bucket=name),
+            "objectLock": ctx.call(s3, "get_object_lock_configuration", absent=NO_OBJECT_LOCK, Bucket=name),
+            "lifecycle": ctx.call(s3, "get_bucket_lifecycle_configuration", absent=NO_LIFECYCLE, Bucket=name),
         }
         return transform_bucket(bucket, region, ctx.account_id, raw, ctx.partition)
