@@ -25,6 +25,17 @@ CHECK_MODULES: tuple[str, ...] = (
     "secpillar.checks.guardduty",
     "secpillar.checks.ecr",
     "secpillar.checks.tagging",
+    "secpillar.checks.security_services",
+    "secpillar.checks.acm",
+    "secpillar.checks.edge",
+    "secpillar.checks.monitoring",
+    "secpillar.checks.identity",
+    "secpillar.checks.org_guardrails",
+    "secpillar.checks.secrets",
+    "secpillar.checks.compute",
+    "secpillar.checks.response_readiness",
+    "secpillar.checks.data_protection",
+    "secpillar.checks.pipeline",
 )
 
 

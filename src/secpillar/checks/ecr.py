@@ -123,7 +123,7 @@ class EcrTagImmutability(Check):
     title = "ECR repositories have immutable image tags"
     severity = Severity.LOW
     resource_types = (REPOSITORY,)
-    wa = ("SEC06-BP04",)
+    wa = ("SEC06-BP04", "SEC11-BP06")
     fsbp = ("ECR.2",)
     risk = (
         "With mutable tags, anyone who can push can replace the image behind a tag such as 'v1.2' or "

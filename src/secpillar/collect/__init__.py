@@ -38,6 +38,7 @@ COLLECTOR_MODULES: tuple[str, ...] = (
     "secpillar.collect.fis",
     "secpillar.collect.lambda_",
     "secpillar.collect.secretsmanager",
+    "secpillar.collect.ecr_registry",
 )
 
 
