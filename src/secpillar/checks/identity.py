@@ -496,7 +496,7 @@ class SupportRole(Check):
         holders = sorted(
             r.display_name
             for r in principals
-            if any(a.endswith(":policy/AWSSupportAccess") for a in _attached(r))
+            if any(a.endswith(":iam::aws:policy/AWSSupportAccess") for a in _attached(r))
         )
         name = resource.display_name
         if holders:

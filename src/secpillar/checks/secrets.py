@@ -33,8 +33,8 @@ class SecretRotationEnabled(Check):
 
     def evaluate(self, resource: Resource, ctx: CheckContext) -> Iterable[Result]:
         cfg = resource.configuration
-        if "rotationEnabled" not in cfg and "lastRotatedDate" not in cfg:
-            return
+        if not cfg.get("name") and "rotationEnabled" not in cfg:
+            return  # not a collected secret description (ListSecrets omits RotationEnabled when off)
         if cfg.get("rotationEnabled"):
             days = (cfg.get("rotationRules") or {}).get("automaticallyAfterDays")
             yield self.passed(

@@ -20,8 +20,8 @@ PROJECT_TYPE = "AWS::CodeBuild::Project"
 
 
 def _source(src: Mapping[str, Any]) -> dict[str, Any]:
-    out: dict[str, Any] = camelize({k: v for k, v in src.items() if k != "Location"})
-    loc = str(src.get("Location") or "")
+    out: dict[str, Any] = camelize({k: v for k, v in src.items() if k.lower() != "location"})
+    loc = str(src.get("location") or src.get("Location") or "")
     if loc:
         parts = urlsplit(loc)
         has_creds = bool(parts.username or parts.password)

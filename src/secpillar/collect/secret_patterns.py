@@ -20,8 +20,8 @@ _REFERENCE = re.compile(r"^(arn:aws[a-z-]*:(secretsmanager|ssm|kms):|\{\{resolve
 def looks_secret(name: str, value: str) -> bool:
     """True when the value matches a credential pattern, or a secret-sounding name carries a
     literal value (not a reference to Secrets Manager / Parameter Store, not empty)."""
-    if any(p.search(value) for p in _VALUE):
-        return True
     if not value or _REFERENCE.match(value):
         return False
+    if any(p.search(value) for p in _VALUE):
+        return True
     return bool(_NAME.search(name)) and len(value) >= 8

@@ -41,6 +41,7 @@ SEEDER_MODULES: tuple[str, ...] = (
     "secpillar.sandbox.seeders.transit",
     "secpillar.sandbox.seeders.storage",
     "secpillar.sandbox.seeders.logging",
+    "secpillar.sandbox.seeders.coverage",
 )
 
 _CREDS = {"aws_access_key_id": "testing", "aws_secret_access_key": "testing"}
