@@ -156,6 +156,8 @@ class InstanceProfileAttached(Check):
         if (cfg.get("state") or {}).get("name") in {"terminated", "shutting-down"}:
             return
         profile = cfg.get("iamInstanceProfile")
+        if not profile and resource.source == "iac":
+            return  # the Terraform mapper does not carry iam_instance_profile: unknown, not absent
         if profile:
             yield self.passed(
                 f"Instance '{resource.display_name}' uses instance profile {profile.get('arn', '')}."

@@ -1,7 +1,8 @@
 """Alerting on security events (CIS AWS Foundations v5.0 section 4): a CloudTrail trail that covers
 the account delivers to CloudWatch Logs, a metric filter on that log group matches the events, and
-an alarm on the filter's metric notifies someone. Also: alarms have actions, log groups keep logs
-long enough and encrypt them, trails deliver to CloudWatch Logs.
+an alarm on the filter's metric notifies someone (a trail that does not deliver to CloudWatch Logs
+fails every one of them). Also: alarms have actions, log groups keep logs long enough and encrypt
+them.
 
 The metric-filter checks judge ``AWS::::Account``. The trails that cover an account are its own
 and the organization trails of the management account; their log groups' filters and alarms are
@@ -365,32 +366,6 @@ def _make(slug: str, cis_id: str, title: str, what: str, required: tuple[str, ..
 
 for _row in _ALARMS:
     _make(*_row)
-
-
-@register
-class TrailToCloudWatchLogs(Check):
-    id = "aws.cloudtrail.cloudwatch-logs"
-    title = "CloudTrail trails deliver to CloudWatch Logs"
-    severity = Severity.LOW
-    resource_types = (TRAIL,)
-    wa = ("SEC04-BP02", "SEC04-BP03")
-    risk = "Events that reach only S3 can be searched later but cannot raise an alarm when they happen."
-    remediation = (
-        "aws cloudtrail update-trail --name TRAIL "
-        "--cloud-watch-logs-log-group-arn ARN --cloud-watch-logs-role-arn ROLE"
-    )
-
-    def evaluate(self, resource: Resource, ctx: CheckContext) -> Iterable[Result]:
-        if resource.configuration.get("cloudWatchLogsLogGroupArn"):
-            yield self.passed(
-                f"Trail '{resource.display_name}' delivers to CloudWatch Logs.",
-                logGroup=resource.configuration["cloudWatchLogsLogGroupArn"],
-            )
-        else:
-            yield self.failed(
-                f"Trail '{resource.display_name}' does not deliver to CloudWatch Logs: its events cannot "
-                "trigger metric filters and alarms."
-            )
 
 
 @register
