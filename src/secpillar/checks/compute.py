@@ -244,6 +244,7 @@ class SsmManaged(Check):
     resource_types = (INSTANCE,)
     reads = (ACCOUNT_REGION_TYPE,)
     wa = ("SEC06-BP03", "SEC06-BP05")
+    fsbp = ("SSM.1",)
     risk = "An unmanaged instance is patched, inventoried and accessed by hand, if at all."
     remediation = (
         "Give the instance a role with AmazonSSMManagedInstanceCore and make sure "
@@ -276,6 +277,7 @@ class LambdaSupportedRuntime(Check):
     severity = Severity.MEDIUM
     resource_types = (FUNCTION,)
     wa = ("SEC06-BP01",)
+    fsbp = ("Lambda.2",)
     risk = "A deprecated runtime receives no security patches: vulnerabilities in it are never fixed."
     remediation = (
         "Update the function to a supported runtime (aws lambda update-function-configuration --runtime ...)."

@@ -54,6 +54,7 @@ class SecretRotatedRecently(Check):
     severity = Severity.MEDIUM
     resource_types = (SECRET,)
     wa = ("SEC02-BP03", "SEC02-BP05")
+    fsbp = ("SecretsManager.4",)
     risk = "Rotation that is configured but fails leaves the same secret in use for months."
     remediation = (
         "Check the rotation function's logs and fix it; rotate now with aws secretsmanager rotate-secret."
@@ -87,6 +88,7 @@ class SecretUnused(Check):
     severity = Severity.LOW
     resource_types = (SECRET,)
     wa = ("SEC02-BP03", "SEC03-BP06")
+    fsbp = ("SecretsManager.3",)
     risk = "A secret nobody reads still grants whatever it unlocks to anyone who can read it."
     remediation = "Confirm nothing uses it, then aws secretsmanager delete-secret (with a recovery window)."
 
@@ -150,6 +152,7 @@ class CodeBuildNoSecretsInEnv(Check):
     severity = Severity.HIGH
     resource_types = (PROJECT,)
     wa = ("SEC02-BP03", "SEC11-BP07")
+    fsbp = ("CodeBuild.2",)
     risk = (
         "Plaintext build variables appear in the project definition, build logs "
         "and to everyone who can read the project."
