@@ -11,7 +11,7 @@ from botocore.exceptions import BotoCoreError, ClientError
 
 from secpillar.aws.errors import short_message
 from secpillar.aws.org import DEFAULT_ROLE, discover, enabled_regions
-from secpillar.aws.session import ClientFactory, base_session
+from secpillar.aws.session import AwsTarget, ClientFactory, base_session
 from secpillar.checks import Check, CheckContext, load_all
 from secpillar.checks.engine import run_checks
 from secpillar.collect import load_all as load_collectors
@@ -44,6 +44,8 @@ class ScanResult:
     started: datetime
     finished: datetime
     api_calls: int = 0
+    targets: list[AwsTarget] = field(default_factory=list)
+    """The accounts scanned, with their clients (for ``--security-hub`` import)."""
 
     @property
     def seconds(self) -> float:
@@ -148,4 +150,5 @@ def run_scan(options: ScanOptions, progress: Progress | None = None) -> ScanResu
         started=started,
         finished=datetime.now(UTC),
         api_calls=collected.api_calls,
+        targets=list(found.targets),
     )

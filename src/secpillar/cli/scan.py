@@ -9,11 +9,11 @@ import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from secpillar.aws.org import DEFAULT_ROLE
+from secpillar.cli import reports as reports_cli
 from secpillar.cli.common import (
     console,
     err_console,
     handle_errors,
-    parse_formats,
     parse_severity,
     split_list,
     write_outputs,
@@ -89,8 +89,23 @@ def scan(
         Path | None, typer.Option(help="Write findings.json and inventory.json (and findings.csv) here.")
     ] = None,
     output_format: Annotated[
-        str, typer.Option("--format", help="Comma-separated: console, json, csv.")
+        str,
+        typer.Option("--format", help="Comma-separated: console, json, csv, html, ocsf, junit, asff."),
     ] = "console",
+    attestations: Annotated[
+        Path | None,
+        typer.Option(help="attestations.yaml: answers for the process best practices (see docs/reports.md)."),
+    ] = None,
+    compare: Annotated[
+        Path | None,
+        typer.Option(help="A previous scan's output folder: show new, resolved and still-open findings."),
+    ] = None,
+    security_hub: Annotated[
+        bool,
+        typer.Option(
+            "--security-hub", help="Import the findings into Security Hub (BatchImportFindings, ASFF)."
+        ),
+    ] = False,
     fail_on: Annotated[
         str | None, typer.Option(help="Exit 3 when a finding at or above this severity FAILs (for CI gates).")
     ] = None,
@@ -107,8 +122,9 @@ def scan(
       secpillar scan --endpoint-url http://127.0.0.1:5000 --org --regions us-east-1 --fail-on high
       secpillar scan --checks s3 --exclude-checks aws.s3.bucket-versioning --format console,csv --out out/
     """
-    formats = parse_formats(output_format)
+    formats = reports_cli.parse_formats(output_format)
     threshold = parse_severity(fail_on)
+    extras = reports_cli.prepare(attestations, compare, out)
     options = ScanOptions(
         profile=profile,
         endpoint_url=endpoint_url,
@@ -123,16 +139,22 @@ def scan(
         max_workers=workers,
     )
     result = run_with_progress(options, show="console" in formats)
-    if out is None and ({"json", "csv"} & set(formats)):
+    if out is None and (({"json", "csv"} | set(reports_cli.FILES)) & set(formats) or compare):
         out = Path("secpillar-output")
+    info = {
+        "started": result.started.isoformat(),
+        "seconds": round(result.seconds, 3),
+        "apiCalls": result.api_calls,
+    }
+    extra = reports_cli.finish(extras, result, formats, info)
     if out is not None:
-        info = {
-            "started": result.started.isoformat(),
-            "seconds": round(result.seconds, 3),
-            "apiCalls": result.api_calls,
-        }
         paths = write_outputs(out, formats, result.findings, result.inventory, info)
+        paths += reports_cli.write(out, extra.files)
         err_console.print(f"wrote {', '.join(str(p) for p in paths)}")
+    if security_hub:
+        reports_cli.import_security_hub(result, options.regions)
     if "console" in formats:
         console.print(scan_summary(result.inventory, result.findings, result.seconds, top))
+        for part in extra.console:
+            console.print(part)
     raise typer.Exit(exit_code_for(result, threshold))
