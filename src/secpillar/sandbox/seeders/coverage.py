@@ -5,10 +5,10 @@ Clean (PROD us-east-1 and its resources, so that the new checks pass where the o
 clean resources): Security Hub, Inspector, GuardDuty S3 Protection, an EventBridge rule routing
 GuardDuty findings and Config compliance changes to a queue, an SSM Automation runbook, a Backup
 plan with a lifecycle, ECR enhanced scanning; the confidential data bucket re-keyed to the PROD
-customer managed key; the app instance given an instance profile; the organization trail sent to a
-CloudWatch Logs group (365 days) with the CIS root-usage and unauthorized-API-call filters and
-alarms. New clean resources: PROD certificate, function, FIS template, break-glass / incident
-response roles.
+customer managed key; the organization trail sent to a CloudWatch Logs group (400 days, KMS) with
+the CIS root-usage and unauthorized-API-call filters and alarms. (The network and storage seeders
+give prod-app its instance profile and the prod-app distribution its certificate and web ACL.) New
+clean resources: PROD certificate, function, FIS template, break-glass / incident response roles.
 
 Flaws: listed in the manifest by the helpers below (docs/sandbox.md renders them).
 """
@@ -116,7 +116,7 @@ def _prod_region(org: SeedOrg) -> None:
 
 
 def _prod_resources(org: SeedOrg) -> None:
-    """The confidential bucket on the PROD customer managed key; prod-app with an instance profile."""
+    """The confidential bucket on the PROD customer managed key."""
     prod = org.account_id("PROD")
     kms = org.client("PROD", "kms")
     key = next(
@@ -137,16 +137,6 @@ def _prod_resources(org: SeedOrg) -> None:
             ]
         },
     )
-    iam = org.client("PROD", "iam")
-    iam.create_role(RoleName="prod-app", AssumeRolePolicyDocument=_trust({"Service": "ec2.amazonaws.com"}))
-    iam.create_instance_profile(InstanceProfileName="prod-app")
-    iam.add_role_to_instance_profile(InstanceProfileName="prod-app", RoleName="prod-app")
-    ec2 = org.client("PROD", "ec2")
-    found = ec2.describe_instances(Filters=[{"Name": "tag:Name", "Values": ["prod-app"]}])["Reservations"]
-    for inst in (i for r in found for i in r["Instances"]):
-        ec2.associate_iam_instance_profile(
-            InstanceId=inst["InstanceId"], IamInstanceProfile={"Name": "prod-app"}
-        )
 
 
 CIS_FILTERS = {
@@ -234,56 +224,11 @@ def _self_signed(common_name: str, bits: int, days: int) -> tuple[bytes, bytes]:
     return cert.public_bytes(serialization.Encoding.PEM), pem_key
 
 
-def _prod_edge(org: SeedOrg, certificate: str) -> None:
-    """The clean prod-app distribution serves its own certificate with TLSv1.2_2021 behind a
-    CLOUDFRONT-scope web ACL."""
-    acl = org.client("PROD", "wafv2", "us-east-1").create_web_acl(
-        Name="prod-edge",
-        Scope="CLOUDFRONT",
-        DefaultAction={"Allow": {}},
-        Rules=[
-            {
-                "Name": "aws-common",
-                "Priority": 0,
-                "Statement": {
-                    "ManagedRuleGroupStatement": {"VendorName": "AWS", "Name": "AWSManagedRulesCommonRuleSet"}
-                },
-                "OverrideAction": {"None": {}},
-                "VisibilityConfig": {
-                    "SampledRequestsEnabled": True,
-                    "CloudWatchMetricsEnabled": True,
-                    "MetricName": "aws-common",
-                },
-            }
-        ],
-        VisibilityConfig={
-            "SampledRequestsEnabled": True,
-            "CloudWatchMetricsEnabled": True,
-            "MetricName": "prod-edge",
-        },
-    )["Summary"]["ARN"]
-    cf = org.client("PROD", "cloudfront")
-    for item in cf.list_distributions()["DistributionList"].get("Items") or ():
-        if item.get("Comment") != "prod-app":
-            continue
-        got = cf.get_distribution_config(Id=item["Id"])
-        cfg = got["DistributionConfig"]
-        cfg["WebACLId"] = acl
-        cfg["ViewerCertificate"] = {
-            "ACMCertificateArn": certificate,
-            "SSLSupportMethod": "sni-only",
-            "MinimumProtocolVersion": "TLSv1.2_2021",
-            "CloudFrontDefaultCertificate": False,
-        }
-        cf.update_distribution(Id=item["Id"], IfMatch=got["ETag"], DistributionConfig=cfg)
-
-
 def _certificates(org: SeedOrg) -> None:
     m = org.manifest
     cert, key = _self_signed("app.prod.example.org", 2048, 365)
     arn = org.client("PROD", "acm").import_certificate(Certificate=cert, PrivateKey=key)["CertificateArn"]
     m.clean_resource("PROD", "certificate app.prod.example.org", arn, "RSA 2048, one host, valid for a year")
-    _prod_edge(org, arn)
     cert, key = _self_signed("*.test.example.org", 1024, 10)
     arn = org.client("TEST", "acm").import_certificate(Certificate=cert, PrivateKey=key)["CertificateArn"]
     for check, why in (

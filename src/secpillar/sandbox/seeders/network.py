@@ -13,6 +13,7 @@ fail their checks; only the ones listed in the manifest are claimed as flaws.
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -220,6 +221,23 @@ def _subnet_group(org: SeedOrg, env: str, name: str, subnets: list[str]) -> str:
         Tags=[{"Key": "Environment", "Value": env}],
     )
     return name
+
+
+def _instance_profile(org: SeedOrg, env: str, ec2: Any, instance_id: str, name: str) -> None:
+    """Give the instance a role (an instance profile) so that nothing on it needs stored keys."""
+    iam = org.client(env, "iam")
+    trust = json.dumps(
+        {
+            "Version": "2012-10-17",
+            "Statement": [
+                {"Effect": "Allow", "Principal": {"Service": "ec2.amazonaws.com"}, "Action": "sts:AssumeRole"}
+            ],
+        }
+    )
+    iam.create_role(RoleName=name, AssumeRolePolicyDocument=trust)
+    iam.create_instance_profile(InstanceProfileName=name)
+    iam.add_role_to_instance_profile(InstanceProfileName=name, RoleName=name)
+    ec2.associate_iam_instance_profile(InstanceId=instance_id, IamInstanceProfile={"Name": name})
 
 
 def _instance(ec2: Any, vpc: Vpc, name: str, subnet: str, sg: str, *, tokens: str, public_ip: bool) -> str:
@@ -461,6 +479,7 @@ def _seed_prod(org: SeedOrg, vpc: Vpc) -> None:
     app = _instance(
         ec2, vpc, "prod-app", vpc.private_subnets[0], vpc.sgs["prod-app"], tokens="required", public_ip=False
     )
+    _instance_profile(org, env, ec2, app, "prod-app")
     m.clean_resource(
         env,
         "instance prod-app",

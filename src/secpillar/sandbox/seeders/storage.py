@@ -180,8 +180,52 @@ def _kms(org: SeedOrg) -> None:
     )
 
 
+def _edge(org: SeedOrg, account: str, host: str) -> dict[str, Any]:
+    """An ACM certificate (TLSv1.2_2021, SNI) and a CLOUDFRONT-scope web ACL with an AWS managed rule
+    group, for a distribution that should pass the edge checks."""
+    cert = org.client(account, "acm", "us-east-1").request_certificate(
+        DomainName=host, ValidationMethod="DNS"
+    )
+    visibility = {"SampledRequestsEnabled": True, "CloudWatchMetricsEnabled": True}
+    acl = org.client(account, "wafv2", "us-east-1").create_web_acl(
+        Name=f"{host.split('.', 1)[0]}-edge",
+        Scope="CLOUDFRONT",
+        DefaultAction={"Allow": {}},
+        Rules=[
+            {
+                "Name": "aws-common",
+                "Priority": 0,
+                "Statement": {
+                    "ManagedRuleGroupStatement": {
+                        "VendorName": "AWS",
+                        "Name": ("AWSManagedRulesCommonRuleSet"),
+                    }
+                },
+                "OverrideAction": {"None": {}},
+                "VisibilityConfig": {**visibility, "MetricName": "aws-common"},
+            }
+        ],
+        VisibilityConfig={**visibility, "MetricName": "edge"},
+    )["Summary"]["ARN"]
+    return {
+        "WebACLId": acl,
+        "ViewerCertificate": {
+            "ACMCertificateArn": cert["CertificateArn"],
+            "SSLSupportMethod": "sni-only",
+            "MinimumProtocolVersion": "TLSv1.2_2021",
+            "CloudFrontDefaultCertificate": False,
+        },
+    }
+
+
 def _distribution(
-    org: SeedOrg, cf: Any, ref: str, bucket: str, oac_id: str | None, viewer_policy: str
+    org: SeedOrg,
+    cf: Any,
+    ref: str,
+    bucket: str,
+    oac_id: str | None,
+    viewer_policy: str,
+    edge: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
     origin: dict[str, Any] = {
         "Id": f"s3-{bucket}",
@@ -202,6 +246,7 @@ def _distribution(
                 "CachePolicyId": CACHING_OPTIMIZED,
             },
             "ViewerCertificate": {"CloudFrontDefaultCertificate": True},
+            **(edge or {}),
         }
     )["Distribution"]
     return dist
@@ -285,7 +330,8 @@ def _prod(org: SeedOrg) -> None:
     )["OriginAccessControl"]["Id"]
 
     data = f"prod-app-data-{acct}"
-    private = _distribution(org, cf, "prod-app", data, oac, "redirect-to-https")
+    edge = _edge(org, "PROD", "app.prod.example.org")
+    private = _distribution(org, cf, "prod-app", data, oac, "redirect-to-https", edge)
     read_via_cloudfront = {
         "Sid": "CloudFrontRead",
         "Effect": "Allow",
