@@ -51,7 +51,7 @@ def import_findings(
     region)`` (a ``securityhub`` client), ``batch_size`` at a time."""
     groups: dict[tuple[str, str], list[dict[str, Any]]] = defaultdict(list)
     for f in findings:
-        groups[(str(f["AwsAccountId"]), str(f["Resources"][0]["Region"]))].append(f)
+        groups[(str(f.get("AwsAccountId", "")), _region(f))].append(f)
     report = ImportReport()
     for (account, region), items in sorted(groups.items()):
         try:
@@ -82,6 +82,16 @@ def import_findings(
                     )
                 )
     return report
+
+
+def _region(finding: dict[str, Any]) -> str:
+    """The finding's region: its resource's, else the one in its product ARN."""
+    resources = finding.get("Resources") or [{}]
+    first = resources[0] if isinstance(resources[0], dict) else {}
+    if first.get("Region"):
+        return str(first["Region"])
+    parts = str(finding.get("ProductArn", "")).split(":")
+    return parts[3] if len(parts) > 3 else ""
 
 
 def _msg(exc: BaseException) -> str:
