@@ -14,6 +14,7 @@ from secpillar.aws.org import DEFAULT_ROLE, discover, enabled_regions
 from secpillar.aws.session import AwsTarget, ClientFactory, base_session
 from secpillar.checks import Check, CheckContext, load_all
 from secpillar.checks.engine import run_checks
+from secpillar.checks.mutelist import MuteList, apply_mutelist
 from secpillar.collect import load_all as load_collectors
 from secpillar.collect.runner import Job, plan_jobs, run_collectors
 from secpillar.errors import AwsError, UsageError
@@ -34,6 +35,8 @@ class ScanOptions:
     min_severity: Severity = Severity.INFORMATIONAL
     max_workers: int = 8
     settings: dict[str, Any] = field(default_factory=dict)
+    mutelist: MuteList | None = None
+    """Applied after evaluation: matching FAILs become MUTED (``checks.mutelist``)."""
 
 
 @dataclass
@@ -143,6 +146,7 @@ def run_scan(options: ScanOptions, progress: Progress | None = None) -> ScanResu
     if progress.on_phase:
         progress.on_phase("evaluating")
     findings = evaluate(inventory, checks, options.settings)
+    findings = apply_mutelist(findings, options.mutelist)
     return ScanResult(
         inventory=inventory,
         findings=findings,

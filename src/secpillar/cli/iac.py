@@ -54,6 +54,14 @@ def iac(
     base_dir: Annotated[
         Path | None, typer.Option(help="SARIF paths are relative to this folder (default: current).")
     ] = None,
+    mutelist: Annotated[
+        Path | None,
+        typer.Option(help="mutelist.yaml (as for scan; resource patterns also match Terraform addresses)."),
+    ] = None,
+    rego: Annotated[
+        list[Path] | None,
+        typer.Option(help="Folder of conftest-style Rego policies (package main; deny/violation/warn)."),
+    ] = None,
 ) -> None:
     """Run the same registered checks as `secpillar scan` on Terraform.
 
@@ -63,8 +71,8 @@ def iac(
       secpillar iac infra/ --format sarif --out results/ --fail-on high
       terraform show -json tfplan > plan.json && secpillar iac plan.json --plan --tf-dir infra/
     """
-    from secpillar.checks import load_all
-    from secpillar.iac import IacOptions, exit_code, run_iac
+    from secpillar.checks.mutelist import load_mutelist
+    from secpillar.iac import IacOptions, exit_code, run_iac, select
     from secpillar.report.sarif import sarif_json
 
     formats = _formats(output_format)
@@ -76,15 +84,17 @@ def iac(
         exclude_checks=split_list(exclude_checks),
         var_files=split_list(var_file),
         tf_dir=str(tf_dir) if tf_dir else None,
+        mutelist=load_mutelist(mutelist) if mutelist else None,
+        rego_dirs=[str(d) for d in rego or ()],
     )
     result = run_iac(options)
-    selected = load_all().select(include=options.checks, exclude=options.exclude_checks)
+    selected = select(options)
     outputs: dict[str, str] = {}
     if "json" in formats:
         outputs["iac-findings.json"] = result.to_json()
     if "sarif" in formats:
         base = str(base_dir) if base_dir else str(Path.cwd())
-        outputs["secpillar.sarif"] = sarif_json(result.findings, selected, base, result.mapped.address)
+        outputs["secpillar.sarif"] = sarif_json(result.findings, selected, base, result.addresses)
     if out is not None:
         out.mkdir(parents=True, exist_ok=True)
         for name, text in outputs.items():
@@ -123,10 +133,10 @@ def _print_console(result: object) -> None:
         console.print(table)
     summary = Text()
     summary.append(f"{len(fails)} FAIL", style="bold red" if fails else "green")
-    summary.append(f", {passes} PASS, {len(result.unknown)} unknown until apply")
-    summary.append(
-        f" — {len(result.inventory) - len(result.mapped.assumed)} resources in {result.seconds:.2f}s"
-    )
+    summary.append(f", {passes} PASS, {result.count(Status.MUTED)} MUTED, {len(result.unknown)} unknown")
+    summary.append(" until apply")
+    roots = f" in {len(result.roots)} root modules" if len(result.roots) > 1 else ""
+    summary.append(f" — {result.resource_count} resources{roots} in {result.seconds:.2f}s")
     console.print(summary)
-    for w in result.config.warnings:
+    for w in result.warnings:
         err_console.print(Text(f"warning: {w}", style="yellow"))

@@ -9,6 +9,7 @@ import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from secpillar.aws.org import DEFAULT_ROLE
+from secpillar.checks.mutelist import load_mutelist
 from secpillar.cli import reports as reports_cli
 from secpillar.cli.common import (
     console,
@@ -106,6 +107,10 @@ def scan(
             "--security-hub", help="Import the findings into Security Hub (BatchImportFindings, ASFF)."
         ),
     ] = False,
+    mutelist: Annotated[
+        Path | None,
+        typer.Option(help="mutelist.yaml: accepted risks, shown as MUTED until they expire."),
+    ] = None,
     fail_on: Annotated[
         str | None, typer.Option(help="Exit 3 when a finding at or above this severity FAILs (for CI gates).")
     ] = None,
@@ -137,6 +142,7 @@ def scan(
         exclude_checks=split_list(exclude_checks),
         min_severity=parse_severity(min_severity) or Severity.INFORMATIONAL,
         max_workers=workers,
+        mutelist=load_mutelist(mutelist) if mutelist else None,
     )
     result = run_with_progress(options, show="console" in formats)
     if out is None and (({"json", "csv"} | set(reports_cli.FILES)) & set(formats) or compare):

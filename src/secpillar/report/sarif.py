@@ -3,8 +3,9 @@
 GitHub code scanning reads ``runs[].tool.driver.rules`` (``id``, ``shortDescription``,
 ``fullDescription``, ``help``, ``properties.tags``, ``properties.security-severity``) and
 ``results`` with a ``physicalLocation`` (``artifactLocation.uri`` relative to the repository root,
-``region.startLine``). ``level`` follows the severity (critical/high -> error, medium -> warning,
-low/informational -> note); ``security-severity`` is the CVSS-like score GitHub sorts by.
+``region.startLine``); MUTED findings are results with ``suppressions``. ``level`` follows the
+severity (critical/high -> error, medium -> warning, low/informational -> note);
+``security-severity`` is the CVSS-like score GitHub sorts by.
 """
 
 from __future__ import annotations
@@ -62,6 +63,21 @@ def rule(check: Check) -> dict[str, Any]:
     }
 
 
+def adhoc_rule(f: Finding) -> dict[str, Any]:
+    """A rule for a finding whose check is not registered (a user's Rego rule)."""
+    return {
+        "id": f.check_id,
+        "name": "".join(p.title() for p in f.check_id.replace("-", ".").replace("_", ".").split(".")),
+        "shortDescription": {"text": f.title},
+        "defaultConfiguration": {"level": LEVEL[f.severity]},
+        "properties": {
+            "tags": ["security", "rego"],
+            "security-severity": SECURITY_SEVERITY[f.severity],
+            "severity": f.severity.value,
+        },
+    }
+
+
 def _uri(file: str, base: str | None) -> str:
     path = Path(file)
     if base is not None:
@@ -80,14 +96,18 @@ def sarif_log(
     base_dir: str | None = None,
     addresses: dict[str, str] | None = None,
 ) -> dict[str, Any]:
-    """The SARIF log: rules for ``checks``, results for the FAIL findings (paths relative to
+    """The SARIF log: rules for ``checks`` (and for unregistered rules such as users' Rego),
+    results for the FAIL findings and, as suppressed results, the MUTED ones (paths relative to
     ``base_dir``, normally the repository root)."""
     rules = [rule(c) for c in checks]
     index = {r["id"]: i for i, r in enumerate(rules)}
     results = []
     for f in findings:
-        if f.status is not Status.FAIL or f.check_id not in index:
+        if f.status not in (Status.FAIL, Status.MUTED):
             continue
+        if f.check_id not in index:  # a rule that is not a registered check (users' Rego)
+            index[f.check_id] = len(rules)
+            rules.append(adhoc_rule(f))
         loc = f.location or {}
         result: dict[str, Any] = {
             "ruleId": f.check_id,
@@ -97,7 +117,18 @@ def sarif_log(
             "partialFingerprints": {"secpillarFindingId/v1": f.finding_id},
             "properties": {"resource": f.resource.arn, "resourceType": f.resource.type},
         }
-        address = (addresses or {}).get(f.resource.arn)
+        mute = f.evidence.get("mute") if f.status is Status.MUTED else None
+        if isinstance(mute, dict):
+            # A muted finding is reported as suppressed (GitHub shows it as dismissed).
+            result["suppressions"] = [
+                {
+                    "kind": "external",
+                    "status": "accepted",
+                    "justification": f"{mute.get('reason')} (owner {mute.get('owner')}, "
+                    f"until {mute.get('expires')})",
+                }
+            ]
+        address = (addresses or {}).get(f.resource.arn) or (f.location or {}).get("address")
         if address:
             result["properties"]["address"] = address
         if loc.get("file"):

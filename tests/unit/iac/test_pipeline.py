@@ -146,7 +146,7 @@ def test_bad_inputs(tmp_path: Path) -> None:
 def test_sarif_is_valid_and_has_rules_and_locations() -> None:
     result = run_iac(IacOptions(path=str(TF / "insecure")))
     checks = list(load_all())
-    log = sarif_log(result.findings, checks, str(TF.parent.parent.parent), result.mapped.address)
+    log = sarif_log(result.findings, checks, str(TF.parent.parent.parent), result.addresses)
     jsonschema.validate(log, SCHEMA)
     run = log["runs"][0]
     assert len(run["tool"]["driver"]["rules"]) == len(checks)

@@ -129,7 +129,9 @@ class _Module:
         account: str,
         warnings: list[str],
         depth: int = 0,
+        files: list[Path] | None = None,
     ) -> None:
+        self.files = files
         self.dir, self.prefix, self.inputs = directory, prefix, dict(inputs)
         self.region, self.account, self.warnings, self.depth = region, account, warnings, depth
         self.blocks: list[_Block] = []
@@ -150,15 +152,23 @@ class _Module:
     # -- reading ----------------------------------------------------------------------------
 
     def _read(self) -> None:
-        files = sorted(self.dir.glob("*.tf"))
+        files = self.files if self.files is not None else sorted(self.dir.glob("*.tf"))
+        errors: list[ValidationError] = []
         for path in files:
-            text = path.read_text(encoding="utf-8")
+            try:
+                text = path.read_text(encoding="utf-8")
+                doc = parse_file(path)
+            except (ValidationError, OSError, UnicodeDecodeError) as exc:
+                # One unreadable file never aborts the folder: reported, the rest is read.
+                err = exc if isinstance(exc, ValidationError) else ValidationError(str(exc), str(path))
+                errors.append(err)
+                self.warnings.append(f"{err}; file skipped")
+                continue
             lines = {
                 (m.group(1), m.group(2), m.group(3)): text.count("\n", 0, m.start(1)) + 1
                 for m in _BLOCK_LINE.finditer(text)
             }
             mod_lines = {m.group(1): text.count("\n", 0, m.start(1)) + 1 for m in _MODULE_LINE.finditer(text)}
-            doc = parse_file(path)
             for kind in ("resource", "data"):
                 for entry in doc.get(kind) or ():
                     for rtype, named in entry.items():
@@ -184,6 +194,8 @@ class _Module:
                 for name, body in entry.items():
                     if _unquote(name) == "aws":
                         self.providers.append(body)
+        if files and len(errors) == len(files):
+            raise errors[0]
 
     # -- names ------------------------------------------------------------------------------
 
@@ -313,15 +325,19 @@ class _Module:
             if not k.startswith("__") and k not in _META_ARGS and k not in ("source", "version", "providers")
         }
         suffix = f"[{key}]" if isinstance(key, int) else f'["{key}"]' if isinstance(key, str) else ""
-        mod = _Module(
-            path,
-            f"{self.prefix}module.{name}{suffix}.",
-            inputs,
-            self.region,
-            self.account,
-            self.warnings,
-            self.depth + 1,
-        )
+        try:
+            mod = _Module(
+                path,
+                f"{self.prefix}module.{name}{suffix}.",
+                inputs,
+                self.region,
+                self.account,
+                self.warnings,
+                self.depth + 1,
+            )
+        except ValidationError as exc:
+            self.warnings.append(f"{file}: module {name!r} skipped: {exc}")
+            return None
         self._children[ck] = mod
         return mod
 
@@ -449,14 +465,20 @@ def load_folder(
     variables: Mapping[str, Any] | None = None,
     account: str = PLACEHOLDER_ACCOUNT,
 ) -> TfConfig:
-    """Read the Terraform root module in ``path`` (and its local modules)."""
+    """Read the Terraform root module in ``path`` (a folder, or one .tf file) and its local modules.
+
+    A file that cannot be parsed is reported in ``warnings`` and skipped; only a root whose every
+    file fails raises :class:`ValidationError`."""
     root = Path(path)
-    if not root.is_dir():
+    files: list[Path] | None = None
+    if root.is_file() and root.suffix == ".tf":
+        root, files = root.parent, [root]
+    elif not root.is_dir():
         raise UsageError(f"{root} is not a folder of Terraform files")
-    if not list(root.glob("*.tf")):
+    elif not list(root.glob("*.tf")):
         raise UsageError(f"{root} holds no .tf files")
     warnings: list[str] = []
-    mod = _Module(root, "", {}, DEFAULT_REGION, account, warnings)
+    mod = _Module(root, "", {}, DEFAULT_REGION, account, warnings, files=files)
     tfvars: dict[str, Any] = {}
     for f in [root / "terraform.tfvars", *sorted(root.glob("*.auto.tfvars"))]:
         if f.is_file():
@@ -488,5 +510,9 @@ def load_folder(
             )
         )
     return TfConfig(
-        resources=resources, region=mod.region, account=account, root=str(root), warnings=warnings
+        resources=resources,
+        region=mod.region,
+        account=account,
+        root=str(files[0] if files else root),
+        warnings=warnings,
     )
