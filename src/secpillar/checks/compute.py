@@ -202,7 +202,10 @@ class SnapshotEncrypted(Check):
         if resource.configuration["encrypted"]:
             yield self.passed(f"Snapshot {resource.resource_id} is encrypted.")
         else:
-            yield self.failed(f"Snapshot {resource.resource_id} is not encrypted.")
+            yield self.failed(
+                f"Snapshot {resource.resource_id} is not encrypted: a copy or share of it "
+                "exposes the disk's data with no key policy in the way."
+            )
 
 
 @register

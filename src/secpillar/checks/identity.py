@@ -470,7 +470,10 @@ class IncidentResponseRole(Check):
                 f"Account '{name}' has incident response role(s) {', '.join(r.display_name for r in roles)}."
             )
         else:
-            yield self.failed(f"Account '{name}' has no incident response role for the security team.")
+            yield self.failed(
+                f"Account '{name}' has no incident response role for the security team: "
+                "responders must first ask for access when minutes count."
+            )
 
 
 def _attached(resource: Resource) -> list[str]:
@@ -504,4 +507,8 @@ class SupportRole(Check):
         if holders:
             yield self.passed(f"Account '{name}' grants AWSSupportAccess to {', '.join(holders)}.")
         else:
-            yield self.failed(f"Account '{name}' grants AWSSupportAccess to no role, group or user.")
+            yield self.failed(
+                f"Account '{name}' grants AWSSupportAccess to no role, group or user: "
+                "nobody can open an AWS Support case during an incident without first "
+                "being granted access."
+            )

@@ -445,5 +445,6 @@ class LogGroupKms(Check):
             yield self.passed(f"Log group '{resource.display_name}' is encrypted with a KMS key.")
         else:
             yield self.failed(
-                f"Log group '{resource.display_name}' is not encrypted with a customer KMS key."
+                f"Log group '{resource.display_name}' is not encrypted with a customer KMS "
+                "key: access to its logs cannot be cut off through a key policy."
             )

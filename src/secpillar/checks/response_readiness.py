@@ -192,7 +192,10 @@ class BackupPlanExists(Check):
                 f"{resource.display_name} has backup plan(s) {', '.join(p.display_name for p in plans)}."
             )
         else:
-            yield self.failed(f"{resource.display_name} has no AWS Backup plan.")
+            yield self.failed(
+                f"{resource.display_name} has no AWS Backup plan: data destroyed in an "
+                "incident there cannot be restored."
+            )
 
 
 @register
@@ -289,4 +292,8 @@ class ExperimentStopConditions(Check):
                 f"Experiment template '{resource.display_name}' stops on {len(alarms)} alarm(s)."
             )
         else:
-            yield self.failed(f"Experiment template '{resource.display_name}' has no alarm stop condition.")
+            yield self.failed(
+                f"Experiment template '{resource.display_name}' has no alarm stop "
+                "condition: the experiment keeps injecting faults even when customers are "
+                "hurt."
+            )

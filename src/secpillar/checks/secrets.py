@@ -229,7 +229,10 @@ class CodeBuildPrivileged(Check):
         if not isinstance(env, dict) or "privilegedMode" not in env:
             return
         if env["privilegedMode"]:
-            yield self.failed(f"Build project '{resource.display_name}' runs builds in privileged mode.")
+            yield self.failed(
+                f"Build project '{resource.display_name}' runs builds in privileged mode: "
+                "a malicious dependency can reach the build host's Docker daemon."
+            )
         else:
             yield self.passed(f"Build project '{resource.display_name}' runs unprivileged builds.")
 
@@ -253,4 +256,7 @@ class CodeBuildLogging(Check):
         if cw == "ENABLED" or s3 == "ENABLED":
             yield self.passed(f"Build project '{resource.display_name}' keeps build logs.")
         else:
-            yield self.failed(f"Build project '{resource.display_name}' keeps no build logs.")
+            yield self.failed(
+                f"Build project '{resource.display_name}' keeps no build logs: a tampered "
+                "build cannot be reconstructed."
+            )
