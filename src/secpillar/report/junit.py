@@ -22,6 +22,14 @@ def _x(text: object) -> str:
     return _INVALID_XML.sub("", str(text))
 
 
+def _mute_reason(f: Finding) -> str:
+    """The mute list entry's reason, owner and expiry (``evidence.mute``), else the message."""
+    mute = f.evidence.get("mute")
+    if not isinstance(mute, dict):
+        return f.message
+    return f"{mute.get('reason', '')} (owner {mute.get('owner', '')}, until {mute.get('expires', '')})"
+
+
 def _case_name(f: Finding, names: Mapping[str, str]) -> str:
     account = names.get(f.resource.account, "")
     where = f"{account} ({f.resource.account})" if account else f.resource.account
@@ -77,7 +85,7 @@ def junit_xml(
                 el = ET.SubElement(case, "error", message=_x(f.message), type="CheckError")
                 el.text = body
             elif f.status is Status.MUTED:
-                ET.SubElement(case, "skipped", message=_x(f"muted: {f.message}"))
+                ET.SubElement(case, "skipped", message=_x(f"muted: {_mute_reason(f)}"))
     for k, v in totals.items():
         root.set(k, str(v))
     root.set("time", "0")

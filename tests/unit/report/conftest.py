@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 import pytest
 
 from secpillar.model import Account, Finding, FindingResource, Gap, GapKind, Inventory, Severity, Status
@@ -67,11 +69,16 @@ def findings() -> list[Finding]:
             region="global",
             remediation="Enable MFA for the root user.",
         ),
-        finding(
-            "aws.ec2.vpc-flow-logs",
-            Status.MUTED,
-            Severity.MEDIUM,
-            "arn:aws:ec2:us-east-1:111111111111:vpc/vpc-1",
+        dataclasses.replace(
+            finding(
+                "aws.ec2.vpc-flow-logs",
+                Status.MUTED,
+                Severity.MEDIUM,
+                "arn:aws:ec2:us-east-1:111111111111:vpc/v",
+            ),
+            evidence={
+                "mute": {"reason": "accepted", "owner": "ops", "expires": "2026-01-01", "expired": False}
+            },
         ),
         finding(
             "aws.kms.key-rotation-enabled",

@@ -101,6 +101,8 @@ def test_scorecard_heatmap_and_coverage(findings: list[Finding], inventory: Inve
     assert process.attestation.state == "not attested"
     assert model.findings[0].f.status is Status.FAIL and model.findings[0].f.severity is Severity.CRITICAL
     assert model.gaps[0]["account_name"] == "TEST"
+    html = render_html(findings, inventory, CHECKS)
+    assert "Muted: accepted (owner ops, until 2026-01-01)" in html
 
 
 def test_trend_and_comparison_sections(findings: list[Finding], inventory: Inventory) -> None:
