@@ -256,6 +256,7 @@ def run_iac(options: IacOptions) -> IacResult:
         findings.extend(found)
         unknown.extend(unk)
         warnings.extend(config.warnings)
+        warnings.extend(root.mapped.errors)
     if options.rego_dirs:
         from secpillar.iac_rego import evaluate_rego
 

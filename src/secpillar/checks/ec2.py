@@ -17,6 +17,7 @@ ROUTE_TABLE = "AWS::EC2::RouteTable"
 SECURITY_GROUP = "AWS::EC2::SecurityGroup"
 NETWORK_ACL = "AWS::EC2::NetworkAcl"
 INSTANCE = "AWS::EC2::Instance"
+LAUNCH_TEMPLATE = "AWS::EC2::LaunchTemplate"
 VOLUME = "AWS::EC2::Volume"
 
 WORLD_V4 = "0.0.0.0/0"
@@ -411,9 +412,9 @@ class EbsDefaultEncryption(Check):
 @register
 class ImdsV2Required(Check):
     id = "aws.ec2.imdsv2-required"
-    title = "EC2 instances require IMDSv2"
+    title = "EC2 instances and launch templates require IMDSv2"
     severity = Severity.HIGH
-    resource_types = (INSTANCE,)
+    resource_types = (INSTANCE, LAUNCH_TEMPLATE)
     wa = ("SEC06-BP02",)
     cis = ("5.7",)
     fsbp = ("EC2.8",)
@@ -427,6 +428,9 @@ class ImdsV2Required(Check):
     )
 
     def evaluate(self, resource: Resource, ctx: CheckContext) -> Iterator[Result]:
+        if resource.resource_type == LAUNCH_TEMPLATE:
+            yield from self._template(resource)
+            return
         opts = resource.configuration.get("metadataOptions")
         if not opts or "httpTokens" not in opts:
             return
@@ -440,6 +444,25 @@ class ImdsV2Required(Check):
                 f"Instance '{name}' ({resource.resource_id}) accepts IMDSv1 (httpTokens="
                 f"{opts['httpTokens']}): a server-side request forgery can read its role credentials.",
                 httpTokens=opts["httpTokens"],
+            )
+
+    def _template(self, resource: Resource) -> Iterator[Result]:
+        """The default version's data: without HttpTokens=required, instances launched from the
+        template accept IMDSv1 unless the AMI or the account default says otherwise (FSBP EC2.170)."""
+        data = resource.configuration.get("launchTemplateData")
+        if data is None:
+            return
+        opts = data.get("metadataOptions") or {}
+        name = resource.display_name
+        if str(opts.get("httpEndpoint", "enabled")).lower() == "disabled":
+            yield self.passed(f"Launch template '{name}' turns the metadata service off.")
+        elif str(opts.get("httpTokens", "")).lower() == "required":
+            yield self.passed(f"Launch template '{name}' requires IMDSv2 session tokens.")
+        else:
+            yield self.failed(
+                f"Launch template '{name}' does not require IMDSv2 (httpTokens="
+                f"{opts.get('httpTokens', 'not set')}): instances launched from it accept IMDSv1.",
+                httpTokens=opts.get("httpTokens"),
             )
 
 

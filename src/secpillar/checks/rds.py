@@ -1,4 +1,5 @@
-"""Checks for RDS DB instances: encryption at rest, public accessibility, private subnets."""
+"""Checks for RDS DB instances (and DB clusters where the setting is the cluster's): encryption at
+rest, public accessibility, private subnets."""
 
 from __future__ import annotations
 
@@ -10,14 +11,19 @@ from secpillar.checks.registry import Check, CheckContext, Result, register
 from secpillar.model import Resource, Severity
 
 DB_INSTANCE = "AWS::RDS::DBInstance"
+DB_CLUSTER = "AWS::RDS::DBCluster"
+
+
+def _kind(resource: Resource) -> str:
+    return "DB cluster" if resource.resource_type == DB_CLUSTER else "DB instance"
 
 
 @register
 class RdsStorageEncrypted(Check):
     id = "aws.rds.storage-encrypted"
-    title = "RDS DB instances are encrypted at rest"
+    title = "RDS DB instances and clusters are encrypted at rest"
     severity = Severity.HIGH
-    resource_types = (DB_INSTANCE,)
+    resource_types = (DB_INSTANCE, DB_CLUSTER)
     wa = ("SEC08-BP02",)
     cis = ("2.2.1",)
     fsbp = ("RDS.3",)
@@ -37,12 +43,13 @@ class RdsStorageEncrypted(Check):
         name = resource.display_name
         if encrypted:
             yield self.passed(
-                f"DB instance '{name}' is encrypted at rest.", kmsKeyId=resource.configuration.get("kmsKeyId")
+                f"{_kind(resource)} '{name}' is encrypted at rest.",
+                kmsKeyId=resource.configuration.get("kmsKeyId"),
             )
         else:
             yield self.failed(
-                f"DB instance '{name}' is not encrypted at rest: its storage, backups and snapshots hold the "
-                "data unencrypted.",
+                f"{_kind(resource)} '{name}' is not encrypted at rest: its storage, backups and snapshots "
+                "hold the data unencrypted.",
                 storageEncrypted=False,
                 engine=resource.configuration.get("engine"),
             )
@@ -51,9 +58,9 @@ class RdsStorageEncrypted(Check):
 @register
 class RdsNotPubliclyAccessible(Check):
     id = "aws.rds.not-publicly-accessible"
-    title = "RDS DB instances are not publicly accessible"
+    title = "RDS DB instances (and Multi-AZ DB clusters) are not publicly accessible"
     severity = Severity.CRITICAL
-    resource_types = (DB_INSTANCE,)
+    resource_types = (DB_INSTANCE, DB_CLUSTER)
     wa = ("SEC05-BP01", "SEC05-BP02")
     cis = ("2.2.3",)
     fsbp = ("RDS.2",)
@@ -72,15 +79,17 @@ class RdsNotPubliclyAccessible(Check):
             return
         name = resource.display_name
         if public:
-            endpoint = (resource.configuration.get("endpoint") or {}).get("address")
+            endpoint = resource.configuration.get("endpoint")  # a cluster's is the host name itself
+            if isinstance(endpoint, dict):
+                endpoint = endpoint.get("address")
             yield self.failed(
-                f"DB instance '{name}' is publicly accessible: its endpoint resolves to a public address, "
-                "so the database listener is one security-group rule away from the internet.",
+                f"{_kind(resource)} '{name}' is publicly accessible: its endpoint resolves to a public "
+                "address, so the database listener is one security-group rule away from the internet.",
                 publiclyAccessible=True,
                 endpoint=endpoint,
             )
         else:
-            yield self.passed(f"DB instance '{name}' is not publicly accessible.")
+            yield self.passed(f"{_kind(resource)} '{name}' is not publicly accessible.")
 
 
 @register

@@ -39,6 +39,7 @@ COLLECTOR_MODULES: tuple[str, ...] = (
     "secpillar.collect.lambda_",
     "secpillar.collect.secretsmanager",
     "secpillar.collect.ecr_registry",
+    "secpillar.collect.ec2_templates",
 )
 
 

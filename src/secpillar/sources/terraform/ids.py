@@ -124,10 +124,10 @@ def identity(  # noqa: PLR0915 - one flat table of stand-ins
     elif rtype == "aws_iam_instance_profile":
         name = known_str(values, "name") or f"tf-{s}"
         out.update(id=name, name=name, arn=f"arn:aws:iam::{account}:instance-profile/{name}")
-    elif rtype in ("aws_db_instance", "aws_rds_cluster"):
-        key = "identifier" if rtype == "aws_db_instance" else "cluster_identifier"
+    elif rtype in ("aws_db_instance", "aws_rds_cluster", "aws_rds_cluster_instance"):
+        key = "cluster_identifier" if rtype == "aws_rds_cluster" else "identifier"
         name = known_str(values, key) or f"terraform-{s}"
-        kind = "db" if rtype == "aws_db_instance" else "cluster"
+        kind = "cluster" if rtype == "aws_rds_cluster" else "db"
         out.update(id=name, identifier=name, arn=f"arn:aws:rds:{region}:{account}:{kind}:{name}")
         if rtype == "aws_rds_cluster":
             out["cluster_identifier"] = name

@@ -120,6 +120,8 @@ class Mapped:
     assumed: set[str] = field(default_factory=set)
     """ARNs of context resources the module does not declare (read by checks, never judged)."""
     unmapped: dict[str, int] = field(default_factory=dict)
+    errors: list[str] = field(default_factory=list)
+    """Mappers that raised (a bug or an input they do not expect): reported, never fatal."""
 
 
 class MapContext:
@@ -196,7 +198,12 @@ def map_config(config: TfConfig, mappers: Iterable[Mapper] | None = None) -> Map
     """Every supported resource of ``config`` as Resources (see the module docstring)."""
     ctx = MapContext(config)
     for mapper in mappers if mappers is not None else _mappers():
-        mapper(ctx)
+        try:
+            mapper(ctx)
+        except Exception as exc:  # noqa: BLE001 - reported; the other services are still mapped
+            ctx.out.errors.append(
+                f"{config.root}: mapping {mapper.__name__} failed: {type(exc).__name__}: {exc}"
+            )
     counts: dict[str, int] = defaultdict(int)
     for r in config.resources:
         if r.mode == "managed" and r.type not in ctx.used:

@@ -12,11 +12,11 @@ says otherwise, which the code cannot show); ``aws_ebs_volume.encrypted`` defaul
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Mapping
 from typing import Any
 
 from secpillar.collect.ec2 import (
-    ec2_arn,
     transform_account_region,
     transform_instance,
     transform_internet_gateway,
@@ -31,6 +31,7 @@ from secpillar.collect.ec2 import (
     transform_volume,
     transform_vpc,
 )
+from secpillar.collect.ec2_templates import transform_launch_template
 from secpillar.model import Resource
 from secpillar.sources.terraform.expr import UNKNOWN
 from secpillar.sources.terraform.mapping import (
@@ -416,7 +417,6 @@ def map_network(ctx: MapContext) -> None:
 
 
 def _without_supp(res: Resource, key: str) -> Resource:
-    import dataclasses
 
     return dataclasses.replace(res, supplementary={k: v for k, v in res.supplementary.items() if k != key})
 
@@ -465,28 +465,29 @@ def map_compute(ctx: MapContext) -> None:
         res = transform_instance(raw, ctx.account, ctx.region)
         if extra:
             cfg = {k: val for k, val in res.configuration.items() if k != "instanceId"}
-            import dataclasses
 
             res = dataclasses.replace(res, configuration=cfg)
         ctx.emit(res, inst, extra)
     for lt in ctx.of_type("aws_launch_template"):
         v = lt.values
         name = v.get("name") or lt.computed.get("id")
-        res = Resource(
-            resource_type="AWS::EC2::LaunchTemplate",
-            resource_id=_id(lt),
-            arn=ec2_arn(ctx.region, ctx.account, "launch-template", _id(lt)),
-            account_id=ctx.account,
-            region=ctx.region,
-            name=str(name),
-            configuration={
-                "launchTemplateId": _id(lt),
-                "launchTemplateName": name,
-                "launchTemplateData": {"metadataOptions": _camel_mo(metadata_options(v))},
-            },
-            tags={t["Key"]: t["Value"] for t in tags_of(lt)},
-        )
-        ctx.emit(res, lt)
+        # A template without metadata_options has no MetadataOptions in its data (instances launched
+        # from it get the account/AMI default); one whose options are unknown stays undecided.
+        data: Any = {}
+        mo = first_block(v, "metadata_options")
+        if mo is UNKNOWN or (isinstance(mo, Mapping) and any(x is UNKNOWN for x in mo.values())):
+            data = UNKNOWN
+        elif mo:
+            data = {"MetadataOptions": {api: mo[tf] for api, tf in _MO_TF.items() if mo.get(tf) is not None}}
+        template = {"LaunchTemplateId": _id(lt), "LaunchTemplateName": name, "Tags": tags_of(lt)}
+        res = transform_launch_template(template, {"LaunchTemplateData": {}}, ctx.account, ctx.region)
+        if data is UNKNOWN:
+            cfg = {k: val for k, val in res.configuration.items() if k != "launchTemplateData"}
+            ctx.emit(dataclasses.replace(res, configuration=cfg), lt, ["configuration.launchTemplateData"])
+        else:
+            ctx.emit(
+                transform_launch_template(template, {"LaunchTemplateData": data}, ctx.account, ctx.region), lt
+            )
     attachments = ctx.of_type("aws_volume_attachment")
     for vol in ctx.of_type("aws_ebs_volume"):
         v = vol.values
@@ -520,7 +521,10 @@ def map_compute(ctx: MapContext) -> None:
         )
 
 
-def _camel_mo(mo: Any) -> Any:
-    if not isinstance(mo, Mapping):
-        return mo
-    return {k[0].lower() + k[1:]: val for k, val in mo.items()}
+_MO_TF = {
+    "HttpTokens": "http_tokens",
+    "HttpEndpoint": "http_endpoint",
+    "HttpPutResponseHopLimit": "http_put_response_hop_limit",
+    "InstanceMetadataTags": "instance_metadata_tags",
+}
+"""A template's data holds only the metadata options its block sets."""

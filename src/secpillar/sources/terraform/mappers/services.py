@@ -20,8 +20,7 @@ from secpillar.collect.cloudfront import transform_distribution
 from secpillar.collect.cloudtrail import transform_trail
 from secpillar.collect.ecr import transform_repository
 from secpillar.collect.kms import transform_key
-from secpillar.collect.rds import transform_db_instance
-from secpillar.model import Resource
+from secpillar.collect.rds import transform_db_cluster, transform_db_instance
 from secpillar.sources.terraform.expr import UNKNOWN
 from secpillar.sources.terraform.mapping import (
     MapContext,
@@ -158,33 +157,46 @@ def map_rds(ctx: MapContext) -> None:
         if v.get("replicate_source_db") is not None and v.get("storage_encrypted") is None:
             raw["StorageEncrypted"] = UNKNOWN  # a replica inherits its source's encryption
         emit_raw(ctx, transform_db_instance, raw, db, ctx.account, ctx.region)
+    clusters: dict[str, Any] = {}
     for cl in ctx.of_type("aws_rds_cluster"):
         v = cl.values
-        engine = v.get("engine") or "aurora"
         encrypted = v.get("storage_encrypted")
         if encrypted is None and v.get("engine_mode") == "serverless":
             encrypted = True  # Aurora Serverless v1 clusters are always encrypted
-        cfg = {
-            "dbClusterIdentifier": cl.computed["cluster_identifier"],
-            "dbClusterArn": cl.computed["arn"],
-            "engine": engine,
-            "storageEncrypted": flag(encrypted, False),
-            "kmsKeyId": is_set(v.get("kms_key_id")),
-            "iamDatabaseAuthenticationEnabled": flag(v.get("iam_database_authentication_enabled"), False),
-            "deletionProtection": flag(v.get("deletion_protection"), False),
-            "backupRetentionPeriod": v.get("backup_retention_period") or 1,
+        if encrypted is None and v.get("replication_source_identifier") is not None:
+            encrypted = UNKNOWN  # a replica cluster inherits its source's encryption
+        raw = {
+            "DBClusterIdentifier": cl.computed["cluster_identifier"],
+            "DBClusterArn": cl.computed["arn"],
+            "Engine": v.get("engine") or "aurora",
+            "StorageEncrypted": flag(encrypted, False),
+            "IAMDatabaseAuthenticationEnabled": flag(v.get("iam_database_authentication_enabled"), False),
+            "DeletionProtection": flag(v.get("deletion_protection"), False),
+            "BackupRetentionPeriod": v.get("backup_retention_period") or 1,
+            "TagList": tags_of(cl),
         }
-        res = Resource(
-            resource_type="AWS::RDS::DBCluster",
-            resource_id=str(cl.computed["cluster_identifier"]),
-            arn=str(cl.computed["arn"]),
-            account_id=ctx.account,
-            region=ctx.region,
-            name=str(cl.computed["cluster_identifier"]),
-            configuration=cfg,
-            tags={t["Key"]: str(t["Value"]) for t in tags_of(cl)},
-        )
-        ctx.emit(res, cl)
+        if v.get("kms_key_id") is not None:
+            raw["KmsKeyId"] = is_set(v.get("kms_key_id"))
+        if v.get("db_cluster_instance_class") is not None:  # Multi-AZ DB cluster: public or not
+            raw["PubliclyAccessible"] = flag(v.get("publicly_accessible"), False)
+        clusters[str(cl.computed["cluster_identifier"])] = raw["StorageEncrypted"]
+        emit_raw(ctx, transform_db_cluster, raw, cl, ctx.account, ctx.region)
+    for inst in ctx.of_type("aws_rds_cluster_instance"):
+        # An Aurora instance reports its cluster's encryption (DescribeDBInstances StorageEncrypted).
+        v = inst.values
+        ident = inst.computed.get("identifier") or v.get("identifier") or inst.address
+        cluster = v.get("cluster_identifier")
+        raw = {
+            "DBInstanceIdentifier": ident,
+            "DBInstanceArn": f"arn:aws:rds:{ctx.region}:{ctx.account}:db:{ident}",
+            "Engine": v.get("engine") or "aurora",
+            "DBInstanceClass": v.get("instance_class"),
+            "DBClusterIdentifier": cluster,
+            "StorageEncrypted": clusters.get(str(cluster), UNKNOWN),
+            "PubliclyAccessible": flag(v.get("publicly_accessible"), False),
+            "TagList": tags_of(inst),
+        }
+        emit_raw(ctx, transform_db_instance, raw, inst, ctx.account, ctx.region)
 
 
 def _selectors(trail: Mapping[str, Any]) -> Any:
