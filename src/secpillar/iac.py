@@ -32,6 +32,7 @@ from secpillar.model import Finding, Inventory, Severity, Status
 from secpillar.sources.terraform.hcl import load_folder
 from secpillar.sources.terraform.mapping import Mapped, map_config
 from secpillar.sources.terraform.model import TfConfig
+from secpillar.sources.terraform.parse import prefetch
 from secpillar.sources.terraform.plan import load_plan
 
 _LOCAL_SOURCE = re.compile(r'^\s*source\s*=\s*"(\.{1,2}/[^"]*)"', re.M)
@@ -170,6 +171,13 @@ def find_roots(path: Path) -> list[Path]:
     return [d for d in dirs if d.resolve() == root or d.resolve() not in called]
 
 
+def _tf_dirs(path: Path) -> Iterator[Path]:
+    for here, subdirs, files in os.walk(path):
+        subdirs[:] = sorted(d for d in subdirs if d not in _SKIP_DIRS and not d.startswith("."))
+        if any(f.endswith(".tf") for f in files):
+            yield Path(here)
+
+
 def _configs(options: IacOptions, warnings: list[str]) -> Iterator[TfConfig]:
     path = Path(options.path)
     if not path.exists():
@@ -185,6 +193,7 @@ def _configs(options: IacOptions, warnings: list[str]) -> Iterator[TfConfig]:
     roots = find_roots(path)
     if not roots:
         raise UsageError(f"{path} holds no .tf files")
+    prefetch([f for d in _tf_dirs(path) for f in sorted(d.glob("*.tf"))])
     errors: list[ValidationError] = []
     for root in roots:
         try:

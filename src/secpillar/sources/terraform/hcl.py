@@ -16,9 +16,6 @@ from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
-import hcl2
-from hcl2.utils import SerializationOptions
-
 from secpillar.errors import UsageError, ValidationError
 from secpillar.sources.terraform.expr import (
     UNKNOWN,
@@ -29,9 +26,9 @@ from secpillar.sources.terraform.expr import (
 )
 from secpillar.sources.terraform.ids import DEFAULT_REGION, PLACEHOLDER_ACCOUNT, data_identity, identity
 from secpillar.sources.terraform.model import TfConfig, TfResource
+from secpillar.sources.terraform.parse import parse_file
 from secpillar.sources.terraform.policydoc import render_policy_document
 
-_OPTS = SerializationOptions(with_comments=False, preserve_heredocs=False)
 _META_ARGS = {"count", "for_each", "provider", "depends_on", "lifecycle", "provisioner", "connection"}
 _BLOCK_LINE = re.compile(r'^\s*(resource|data)\s+"?([\w-]+)"?\s+"?([\w-]+)"?\s*\{', re.M)
 _MODULE_LINE = re.compile(r'^\s*module\s+"?([\w-]+)"?\s*\{', re.M)
@@ -44,14 +41,6 @@ def _unquote(k: str) -> str:
 
 def _is_block_list(v: Any) -> bool:
     return isinstance(v, list) and bool(v) and all(isinstance(b, dict) and b.get("__is_block__") for b in v)
-
-
-def parse_file(path: Path) -> dict[str, Any]:
-    try:
-        result: dict[str, Any] = hcl2.loads(path.read_text(encoding="utf-8"), serialization_options=_OPTS)
-    except Exception as exc:  # noqa: BLE001 - the parser raises lark's many error types
-        raise ValidationError(f"cannot parse HCL: {exc}".splitlines()[0], where=str(path)) from None
-    return result
 
 
 class _Block:
