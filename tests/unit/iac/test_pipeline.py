@@ -29,12 +29,28 @@ def statuses(path: str, **kw: object) -> set[tuple[str, str, str]]:
     return {(f.check_id, f.resource.name, f.status.value) for f in result.findings}
 
 
-@pytest.mark.parametrize("module", ["insecure", "secure"])
+@pytest.mark.parametrize("module", ["insecure", "secure", "plans/clusters_templates"])
 def test_plan_and_hcl_agree_where_the_plan_knows(module: str) -> None:
     """Real plans (terraform 1.11.4, aws 5.100.0): whatever the plan decides, HCL decides alike."""
     hcl = statuses(str(TF / module))
     plan = statuses(str(TF / module / "plan.json"))
     assert plan and plan <= hcl
+
+
+def test_plan_of_clusters_and_launch_templates() -> None:
+    """DB clusters, an Aurora instance (its cluster's encryption) and launch templates, from a real plan."""
+    got = statuses(
+        str(TF / "plans" / "clusters_templates" / "plan.json"),
+        checks=["aws.rds.storage-encrypted", "aws.rds.not-publicly-accessible", "aws.ec2.imdsv2-required"],
+    )
+    assert got == {
+        ("aws.rds.storage-encrypted", "orders", "FAIL"),
+        ("aws.rds.storage-encrypted", "orders-1", "FAIL"),
+        ("aws.rds.storage-encrypted", "billing", "PASS"),
+        ("aws.rds.not-publicly-accessible", "orders-1", "FAIL"),
+        ("aws.ec2.imdsv2-required", "legacy", "FAIL"),
+        ("aws.ec2.imdsv2-required", "web", "PASS"),
+    }
 
 
 def test_insecure_module_fails_each_family_with_locations() -> None:

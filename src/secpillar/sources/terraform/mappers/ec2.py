@@ -475,10 +475,15 @@ def map_compute(ctx: MapContext) -> None:
         # from it get the account/AMI default); one whose options are unknown stays undecided.
         data: Any = {}
         mo = first_block(v, "metadata_options")
-        if mo is UNKNOWN or (isinstance(mo, Mapping) and any(x is UNKNOWN for x in mo.values())):
+        decisive = ("http_tokens", "http_endpoint")  # the rest (hop limit, tags) may be computed
+        if mo is UNKNOWN or (isinstance(mo, Mapping) and any(mo.get(k) is UNKNOWN for k in decisive)):
             data = UNKNOWN
         elif mo:
-            data = {"MetadataOptions": {api: mo[tf] for api, tf in _MO_TF.items() if mo.get(tf) is not None}}
+            data = {
+                "MetadataOptions": {
+                    api: mo[tf] for api, tf in _MO_TF.items() if mo.get(tf) not in (None, UNKNOWN)
+                }
+            }
         template = {"LaunchTemplateId": _id(lt), "LaunchTemplateName": name, "Tags": tags_of(lt)}
         res = transform_launch_template(template, {"LaunchTemplateData": {}}, ctx.account, ctx.region)
         if data is UNKNOWN:
