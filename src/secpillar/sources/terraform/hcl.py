@@ -134,6 +134,7 @@ class _Module:
         self._instances: dict[tuple[str, str, str], Any] = {}
         self._children: dict[str, Any] = {}
         self._for_each: dict[int, dict[str, Any]] = {}
+        self._by_type: dict[tuple[str, str], dict[str, Any]] = {}
         self.tfvars: dict[str, Any] = {}
         self.scope = Scope(self._lookup, str(directory))
         self._read()
@@ -229,8 +230,11 @@ class _Module:
         return value
 
     def resource_type_value(self, kind: str, rtype: str) -> Any:
-        blocks = [b for b in self.blocks if b.kind == kind and b.type == rtype]
-        return {b.name: self.instances_value(b) for b in blocks}
+        key = (kind, rtype)
+        if key not in self._by_type:
+            blocks = [b for b in self.blocks if b.kind == kind and b.type == rtype]
+            self._by_type[key] = {b.name: self.instances_value(b) for b in blocks}
+        return self._by_type[key]
 
     def for_each_values(self, block: _Block) -> dict[str, Any]:
         key = id(block)

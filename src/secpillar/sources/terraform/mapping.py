@@ -137,6 +137,7 @@ class MapContext:
                 self._by_type[r.type].append(r)
         self.out = Mapped()
         self.used: set[str] = set()
+        self._indexes: dict[tuple[str, tuple[str, ...]], dict[Any, TfResource]] = {}
 
     def of_type(self, *types: str) -> list[TfResource]:
         out: list[TfResource] = []
@@ -149,12 +150,31 @@ class MapContext:
         """The resource of ``types`` whose ``attrs`` (id, name, arn …) equal ``value``."""
         if value is None or value is UNKNOWN:
             return None
+        attrs = tuple(attrs)
         for t in types:
-            for r in self._by_type.get(t, ()):
-                for a in attrs:
-                    if r.attr(a) == value:
-                        return r
+            index = self._index(t, attrs)
+            try:
+                found = index.get(value)
+            except TypeError:  # an unhashable value (a list, a map) names no resource
+                return None
+            if found is not None:
+                return found
         return None
+
+    def _index(self, rtype: str, attrs: tuple[str, ...]) -> dict[Any, TfResource]:
+        """Value -> resource for ``attrs`` of ``rtype`` (the first resource and attribute win)."""
+        key = (rtype, attrs)
+        if key not in self._indexes:
+            index: dict[Any, TfResource] = {}
+            for r in self._by_type.get(rtype, ()):
+                for a in attrs:
+                    v = r.attr(a)
+                    try:
+                        index.setdefault(v, r)
+                    except TypeError:
+                        continue
+            self._indexes[key] = index
+        return self._indexes[key]
 
     def matches(self, tf: TfResource, value: Any, attrs: Iterable[str] = ("id", "arn", "name")) -> bool:
         return value is not None and value is not UNKNOWN and any(tf.attr(a) == value for a in attrs)
