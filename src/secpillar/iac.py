@@ -35,6 +35,13 @@ from secpillar.sources.terraform.model import TfConfig
 from secpillar.sources.terraform.parse import prefetch
 from secpillar.sources.terraform.plan import load_plan
 
+ACCOUNT_WIDE = {"AWS::::Account", "AWS::::AccountRegion"}
+JUDGED_ON_ACCOUNT = {"aws.s3.account-public-access-block", "aws.ec2.ebs-default-encryption"}
+"""A module is not the whole account: on the account pseudo resources only the checks of the
+account settings a module can declare (``aws_s3_account_public_access_block``,
+``aws_ebs_encryption_by_default``) are judged; "does the account have a trail / an alarm / … anywhere"
+is a question for the live scan."""
+
 _LOCAL_SOURCE = re.compile(r'^\s*source\s*=\s*"(\.{1,2}/[^"]*)"', re.M)
 _SKIP_DIRS = {".terraform", ".git", "node_modules", ".venv"}
 
@@ -218,6 +225,8 @@ def _check_root(config: TfConfig, checks: list[Check]) -> tuple[IacRoot, list[Fi
     for raw in run_checks(checks, ctx):
         if raw.resource.arn in mapped.assumed:
             continue
+        if raw.resource.type in ACCOUNT_WIDE and raw.check_id not in JUDGED_ON_ACCOUNT:
+            continue
         address = mapped.address.get(raw.resource.arn)
         if address and raw.location is not None:
             findings.append(dataclasses.replace(raw, location={**raw.location, "address": address}))
@@ -227,6 +236,8 @@ def _check_root(config: TfConfig, checks: list[Check]) -> tuple[IacRoot, list[Fi
     unknown: list[Unknown] = []
     for check in checks:
         for rtype in check.resource_types:
+            if rtype in ACCOUNT_WIDE and check.id not in JUDGED_ON_ACCOUNT:
+                continue
             for r in inventory.by_type(rtype):
                 paths = mapped.unknown.get(r.arn)
                 if not paths or (check.id, r.arn) in decided or r.location is None:

@@ -262,3 +262,18 @@ def test_unknown_launch_template_options_and_cluster_encryption(tmp_path: Path) 
         ("aws.ec2.imdsv2-required", "PASS"),
         ("aws.rds.storage-encrypted", "FAIL"),
     ]
+
+
+def test_a_module_is_not_the_whole_account(tmp_path: Path) -> None:
+    """Only the account settings a module declares are judged on the account pseudo resources;
+    "no trail / no alarm anywhere in the account" is for the live scan."""
+    (tmp_path / "main.tf").write_text(
+        'resource "aws_s3_account_public_access_block" "a" { block_public_acls = true }\n'
+        'resource "aws_ebs_encryption_by_default" "e" {}\n'
+    )
+    result = run_iac(IacOptions(path=str(tmp_path)))
+    assert sorted((f.check_id, f.status.value) for f in result.findings) == [
+        ("aws.ec2.ebs-default-encryption", "PASS"),
+        ("aws.s3.account-public-access-block", "FAIL"),
+    ]
+    assert result.unknown == []
