@@ -68,6 +68,7 @@ __all__ = [
 PROVED, REFUTED, UNKNOWN = "proved", "refuted", "unknown"
 ALLOW_ALL = parse_policy({"Statement": [{"Effect": "Allow", "Action": "*", "Resource": "*"}]}, "identity")
 DEFAULT_TIMEOUT_MS = 5000
+NICE_TIMEOUT_MS = 300
 
 
 @dataclass(frozen=True, slots=True)
@@ -126,50 +127,61 @@ def prove_no_outside_access(
 
     la = action.lower()
     symbolic = resource.endswith("/*")
-    key = z3.String("object_key")
-    res_expr = z3.Concat(sval(resource[:-1]), key) if symbolic else sval(resource)
     rcp_applies = (rcps is not None and resource_account != boundary.management_account
                    and la.split(":", 1)[0] in RCP_SERVICES)  # fmt: skip
     all_pols = list(policies) + [p for lv in (rcps or ()) for p in lv]
-    enc = Encoder(boundary, action, res_expr, resource_account, extra_chars(all_pols))
-    fixed = None if symbolic else resource
-    try:
-        enc.variables = any(p.version == "2012-10-17" for p in all_pols)
-        allowed = decision(enc, policies, rcps if rcp_applies else None, la, fixed)
-        constraints = enc.caller_constraints() + enc.outsider_constraints()
-    except Unsupported as exc:
-        return done(UNKNOWN, reason=str(exc))
-    solver = z3.Solver()
-    solver.set("timeout", int(timeout_ms))
-    solver.add(*constraints, allowed)
-    if only_services:
-        solver.add(enc.kind == SERVICE)
-    if not services:
-        solver.add(enc.kind != SERVICE)
-    if symbolic:
-        solver.add(z3.Length(key) >= 1, z3.InRe(key, z3.Star(enc._chars())))
-    answer = solver.check()
-    if answer == z3.unsat:
-        return done(PROVED)
-    if answer != z3.sat:
-        return done(UNKNOWN, reason=f"the solver gave up ({solver.reason_unknown()})")
+    chars = extra_chars(all_pols)
+    kinds = (
+        [SERVICE] if only_services else [ANON, ROOT, ROLE, USER, SESSION] + ([SERVICE] if services else [])
+    )
+    deadline = t0 + timeout_ms / 1000
+    gave_up = ""
+    for kind in kinds:  # one small query per kind of caller; the first counter-example ends the search
+        key = z3.String("object_key")
+        res_expr = z3.Concat(sval(resource[:-1]), key) if symbolic else sval(resource)
+        enc = Encoder(boundary, action, res_expr, resource_account, chars, fixed_kind=kind)
+        try:
+            enc.variables = any(p.version == "2012-10-17" for p in all_pols)
+            allowed = decision(
+                enc, policies, rcps if rcp_applies else None, la, None if symbolic else resource
+            )
+            constraints = enc.caller_constraints() + enc.outsider_constraints()
+        except Unsupported as exc:
+            return done(UNKNOWN, reason=str(exc))
+        solver = z3.Solver()
+        solver.set("timeout", max(50, int((deadline - time.monotonic()) * 1000)))
+        solver.add(*constraints, allowed)
+        if symbolic:
+            solver.add(z3.Length(key) >= 1, z3.InRe(key, enc.domain))
+        answer = solver.check()
+        if answer == z3.unsat:
+            continue
+        if answer != z3.sat:
+            gave_up = f"the solver gave up on {KIND_NAMES[kind]} callers ({solver.reason_unknown()})"
+            continue
+        ce = _readable(solver, enc, key if symbolic else None, resource)
+        ps = PolicySet(identity=(ALLOW_ALL,), resource=tuple(policies), rcps=rcps)
+        req = Request(ce["principal"], action, ce["resource"], resource_account, ce["context"],
+                      boundary.management_account or None)  # fmt: skip
+        if not evaluate(req, ps).allowed:
+            why = "the solver's counter-example is not allowed by the evaluator (a disagreement)"
+            return done(UNKNOWN, counterexample=ce, confirmed=False, reason=why)
+        return done(REFUTED, counterexample=ce, confirmed=True)
+    return done(UNKNOWN, reason=gave_up) if gave_up else done(PROVED)
+
+
+def _readable(solver: Any, enc: Encoder, key: Any, resource: str) -> dict[str, Any]:
+    """The counter-example, with plain names and object keys when the solver finds such one quickly."""
     model = solver.model()
-    solver.push()  # prefer a readable counter-example: plain names and keys, when one exists
-    plain = z3.Plus(z3.Range("a", "z"))
-    solver.add(z3.InRe(enc.name, plain), z3.InRe(enc.sess, plain),
-               *([z3.InRe(key, plain)] if symbolic else []))  # fmt: skip
+    solver.push()
+    solver.set("timeout", NICE_TIMEOUT_MS)
+    plain = z3.Concat(z3.Range("a", "z"), z3.Star(z3.Union(z3.Range("a", "z"), z3.Re("/"))))
+    names = {USER: [enc.name], ROLE: [enc.name], SESSION: [enc.name, enc.sess]}.get(enc.fixed_kind, [])
+    solver.add(*[z3.InRe(x, plain) for x in names + ([key] if key is not None else [])])
     if solver.check() == z3.sat:
         model = solver.model()
     solver.pop()
-    ce = _counterexample(enc, model, key if symbolic else None, resource)
-    ps = PolicySet(identity=(ALLOW_ALL,), resource=tuple(policies), rcps=rcps)
-    req = Request(ce["principal"], action, ce["resource"], resource_account, ce["context"],
-                  boundary.management_account or None)  # fmt: skip
-    confirmed = evaluate(req, ps).allowed
-    if not confirmed:
-        why = "the solver's counter-example is not allowed by the evaluator (a disagreement)"
-        return done(UNKNOWN, counterexample=ce, confirmed=False, reason=why)
-    return done(REFUTED, counterexample=ce, confirmed=True)
+    return _counterexample(enc, model, key, resource)
 
 
 def _counterexample(enc: Encoder, model: z3.ModelRef, key: z3.SeqRef | None, resource: str) -> dict[str, Any]:

@@ -21,14 +21,14 @@ from secpillar.iam.variables import has_variables
 
 ANON, USER, ROLE, SESSION, ROOT, SERVICE = range(6)
 KIND_NAMES = ("anonymous", "user", "role", "session", "root", "service")
-_NAME_CHARS = "+=,.@_-"
 _ORG_VALUE_KEYS = ("aws:principalorgid", "aws:sourceorgid")
 _ORG_PATH_KEYS = ("aws:principalorgpaths", "aws:sourceorgpaths")
 _SOURCE_KEYS = frozenset({"aws:sourceaccount", "aws:sourcearn", "aws:sourceorgid", "aws:sourceorgpaths",
                           "aws:sourceowner"})  # fmt: skip
 
 
-_SVC_CHARS = z3.Union(z3.Range("a", "z"), z3.Range("0", "9"), z3.Re("-"))
+#: a service principal's name: lower case (the evaluator compares it lower-cased), no colon or slash
+_SVC_CHARS = z3.Union(z3.Range(" ", "."), z3.Range("0", "9"), z3.Range(";", "@"), z3.Range("[", "~"))
 
 
 class Unsupported(Exception):
@@ -58,7 +58,9 @@ class Encoder:
     resource_account: str
     extra_chars: frozenset[str]
     variables: bool = True
-    kind: z3.ArithRef = field(default_factory=lambda: z3.Int("kind"))
+    fixed_kind: int = ANON
+    """One encoding per kind of caller: the solver sees no case split on it, which keeps the string
+    reasoning small (the kinds are tried one after the other)."""
     acct: z3.SeqRef = field(default_factory=lambda: z3.String("account"))
     name: z3.SeqRef = field(default_factory=lambda: z3.String("name"))
     sess: z3.SeqRef = field(default_factory=lambda: z3.String("session"))
@@ -67,6 +69,10 @@ class Encoder:
     spelling: dict[str, str] = field(default_factory=dict)
     literals: dict[str, set[str]] = field(default_factory=dict)
 
+    @property
+    def kind(self) -> z3.ArithRef:
+        return z3.IntVal(self.fixed_kind)
+
     # ---- regular expressions -------------------------------------------------------------------
 
     def _chars(self, colon: bool = True) -> z3.ReRef:
@@ -74,6 +80,11 @@ class Encoder:
         if colon:
             parts.append(z3.Re(":"))
         return z3.Union(*parts)
+
+    @property
+    def domain(self) -> z3.ReRef:
+        """Every value a string may take: printable ASCII and the characters policy literals use."""
+        return z3.Star(self._chars())
 
     def glob(self, pattern: str, arn: bool = False, colon_free: bool = False) -> z3.ReRef:
         """``*``/``?`` glob as a regex; ``arn``: wildcards before the fifth colon stay in their segment."""
@@ -146,18 +157,21 @@ class Encoder:
                      z3.If(k == ROOT, root, z3.If(k == SERVICE, self.svc, sval(""))))))  # fmt: skip
 
     def caller_constraints(self) -> list[z3.BoolRef]:
-        k = self.kind
-        ident = z3.Plus(z3.Union(z3.Range("a", "z"), z3.Range("A", "Z"), z3.Range("0", "9"),
-                                 *[z3.Re(c) for c in _NAME_CHARS]))  # fmt: skip
-        out = [k >= ANON, k <= SERVICE]
-        if not anonymous_possible(self.action):
-            out.append(k != ANON)
-        digits = z3.Loop(z3.Range("0", "9"), 12, 12)
-        out.append(z3.Implies(self.in_account(), z3.InRe(self.acct, digits)))
-        out += [z3.Implies(self.in_account(), self.acct != sval(a)) for a in sorted(self.boundary.accounts)]
-        out += [z3.InRe(self.name, ident), z3.Length(self.name) <= 64, z3.InRe(self.sess, ident),
-                z3.Length(self.sess) <= 64, z3.Not(z3.PrefixOf(sval("AWSServiceRoleFor"), self.name)),
-                z3.InRe(self.svc, z3.Concat(z3.Plus(_SVC_CHARS), z3.Re(".amazonaws.com")))]  # fmt: skip
+        k = self.fixed_kind
+        out: list[z3.BoolRef] = []
+        if k == ANON and not anonymous_possible(self.action):
+            out.append(z3.BoolVal(False))
+        if k in (USER, ROLE, SESSION, ROOT):
+            out.append(z3.InRe(self.acct, z3.Loop(z3.Range("0", "9"), 12, 12)))
+            out += [self.acct != sval(a) for a in sorted(self.boundary.accounts)]
+        # names hold no "/" (the ARN would name a path) and a session's role is no service-linked role
+        parts = (self.name, self.sess) if k == SESSION else (self.name,) if k in (USER, ROLE) else ()
+        for part in parts:
+            out += [z3.Length(part) >= 1, z3.Not(z3.Contains(part, sval("/"))), z3.InRe(part, self.domain)]
+        if k == SESSION:
+            out.append(z3.Not(z3.PrefixOf(sval("AWSServiceRoleFor"), self.name)))
+        if k == SERVICE:
+            out.append(z3.InRe(self.svc, z3.Concat(z3.Star(_SVC_CHARS), z3.Re(".amazonaws.com"))))
         return out
 
     def derived(self, lkey: str) -> tuple[z3.BoolRef, z3.SeqRef] | None:
