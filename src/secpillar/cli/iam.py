@@ -333,3 +333,69 @@ def actions(
         info = action_info(a)
         if info and (level is None or info.access_level.lower() == level.lower()):
             typer.echo(f"{info.action}\t{info.access_level}")
+
+
+@app.command("exposure")
+@handle_errors
+def exposure_cmd(
+    inventory: Annotated[Path, typer.Option(help="A scan's inventory.json.")],
+    prove: Annotated[
+        bool, typer.Option(help="Attach the z3 verdict (proved / refuted + counter-example).")
+    ] = False,
+    action: Annotated[
+        list[str] | None,
+        typer.Option(help="Action to prove per resource (repeat); default: its headline one."),
+    ] = None,
+    timeout: Annotated[float, typer.Option(help="Seconds the solver may spend per claim.")] = 5.0,
+    output_format: Annotated[str | None, typer.Option("--format", help="console or json.")] = None,
+) -> None:
+    """Resources that principals outside the organization or anonymous users can reach through resource
+    policies (S3, KMS, SQS, SNS, Lambda, ECR, Secrets Manager, role trust): who, which actions, under
+    which conditions, each decided by the evaluator and said in plain words.
+
+    Example: secpillar iam exposure --inventory out/inventory.json --prove --format json
+    """
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
+
+    from secpillar.iam.exposure import exposure
+    from secpillar.iam.smt import prove_report
+
+    org = _org(inventory)
+    with err_console.status("evaluating every resource policy against outside callers"):
+        rep = exposure(org)
+    verdicts: dict[str, Any] = {}
+    if prove:
+        bar = Progress(TextColumn("proving"), BarColumn(), MofNCompleteColumn(), console=err_console)
+        with bar:
+            task = bar.add_task("prove", total=len(rep.examined))
+            verdicts = prove_report(
+                org, rep, action or (), int(timeout * 1000), lambda n: bar.advance(task, n)
+            )
+    if _format(output_format) == "json":
+        data = rep.to_dict()
+        if prove:
+            data["proofs"] = {arn: [v.to_dict() for v in vs] for arn, vs in verdicts.items()}
+        typer.echo(json.dumps(data, indent=2))
+        return
+    console.print(f"[bold]{len(rep.exposures)}[/] of {len(rep.examined)} resource policies let principals "
+                  "outside the organization in")  # fmt: skip
+    for e in rep.exposures:
+        colour = "red" if e.public else "yellow"
+        console.print(f"- [bold {colour}]{escape(e.target.arn)}[/] ({escape(e.target.resource_type)})")
+        console.print(f"  {escape(e.explanation())}")
+        for note in e.notes:
+            console.print(f"  [dim]note: {escape(note)}[/]")
+        for v in e.proofs:
+            console.print(f"  [cyan]proof:[/] {escape(v.words())}")
+    if prove:
+        proved = [vs[0] for arn, vs in verdicts.items() if vs and all(v.verdict == "proved" for v in vs)]
+        console.print(f"[green]proved[/] for {len(proved)} resource(s): no principal outside the "
+                      "organization can use their headline action")  # fmt: skip
+        for v in proved:
+            console.print(f"  [dim]{escape(v.claim)}[/]")
+        for arn, vs in verdicts.items():
+            for v in vs:
+                if v.verdict == "unknown":
+                    console.print(f"[yellow]unknown:[/] {escape(arn)}: {escape(v.reason)}")
+    for issue in rep.issues:
+        console.print(f"[yellow]note:[/] {escape(issue)}")

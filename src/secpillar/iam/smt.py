@@ -246,3 +246,40 @@ def prove_target(
     return prove_no_outside_access([target.policy], act, resource, target.account, b,
                                    rcps_for(org, target.account), timeout_ms, only_services,
                                    services=not target.trust)  # fmt: skip
+
+
+def prove_report(
+    org: Any,
+    report: Any,
+    actions: Sequence[str] = (),
+    timeout_ms: int = DEFAULT_TIMEOUT_MS,
+    progress: Any = None,
+) -> dict[str, list[Verdict]]:
+    """Verdicts for every examined resource of an :class:`~secpillar.iam.exposure.ExposureReport`:
+    the given ``actions`` that apply to its service (its headline action when none does), plus every
+    action an exposure grants; each exposure gets its verdicts in ``proofs``. ``progress(n)`` is
+    called after each resource."""
+    from secpillar.iam.exposure import BUCKET, HEADLINE
+
+    b = boundary_of(org)
+    exposed = {e.target.arn: e for e in report.exposures}
+    out: dict[str, list[Verdict]] = {}
+    for t in report.examined:
+        service = "sts" if t.trust else [*t.arn.split(":"), "", "", ""][2]
+        acts = [a for a in actions if a.lower().startswith(f"{service}:")] or [
+            HEADLINE.get(t.resource_type, "")
+        ]
+        e = exposed.get(t.arn)
+        if e is not None:
+            acts += [g.actions[0] for g in e.grants if g.via == "policy" and g.actions]
+        only_services = (
+            e is not None and t.resource_type == BUCKET and any("RestrictPublic" in n for n in e.notes)
+        )
+        verdicts = [prove_target(org, t, a or None, timeout_ms, only_services, boundary=b)
+                    for a in dict.fromkeys(acts)]  # fmt: skip
+        out[t.arn] = verdicts
+        if e is not None:
+            e.proofs = verdicts
+        if progress is not None:
+            progress(1)
+    return out
