@@ -23,9 +23,10 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from secpillar.iam.catalogue import action_info, expand
+from secpillar.iam.catalogue import ACCESS_LEVELS, action_info, expand
 from secpillar.iam.evaluate import PolicySet, Request, evaluate
 from secpillar.iam.exposure_context import (
+    ANY_SERVICE,
     Caller,
     anonymous_possible,
     clause_words,
@@ -233,6 +234,12 @@ def _resources_for(t: Target, action: str) -> list[str]:
     return [f"{t.arn}/{k}" for k in dict.fromkeys(keys)]
 
 
+def _ordered(levels: Mapping[str, list[str]]) -> dict[str, tuple[str, ...]]:
+    """Access levels in the catalogue's order (List, Read, Write, Tagging, Permissions management)."""
+    rank = {lvl: i for i, lvl in enumerate(ACCESS_LEVELS)}
+    return {k: tuple(levels[k]) for k in sorted(levels, key=lambda x: rank.get(x, len(rank)))}
+
+
 def _statement_label(st: Statement) -> str:
     return st.sid or f"#{st.index}"
 
@@ -304,7 +311,7 @@ class _Analyser:
             for a, lvl in sorted(acts.items()):
                 levels.setdefault(lvl or "Unknown", []).append(a)
             grants.append(Grant(caller.who, caller.label, caller.principal, tuple(sorted(acts)),
-                                {k: tuple(v) for k, v in levels.items()}, tuple(g["conds"]),
+                                _ordered(levels), tuple(g["conds"]),
                                 tuple(g["sids"]), g["example"]))  # fmt: skip
         return grants
 
@@ -352,7 +359,7 @@ def acl_grants(org: OrgIam, bucket_arn: str) -> list[Grant]:
             info = action_info(a)
             levels.setdefault(info.access_level if info else "Unknown", []).append(a)
         grants.append(Grant(e["who"], label, None, tuple(sorted(e["actions"])),
-                            {k: tuple(v) for k, v in levels.items()}, (), (),
+                            _ordered(levels), (), (),
                             {"acl": sorted(set(e["perms"]))}, via="ACL"))  # fmt: skip
     return grants
 
@@ -375,6 +382,8 @@ def analyse_target(org: OrgIam, t: Target, analyser: _Analyser | None = None) ->
             notes.append("public ACL grants are ignored (IgnorePublicAcls)")
             acl = [g for g in acl if g.who == "canonical"]
         grants += acl
+    public = {a for g in grants if g.who in ("anonymous", "any-account") for a in g.actions}
+    grants = [g for g in grants if not (g.principal == ANY_SERVICE and set(g.actions) <= public)]
     return Exposure(t, grants, notes) if grants else None
 
 

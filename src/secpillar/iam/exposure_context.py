@@ -32,6 +32,8 @@ from secpillar.iam.policy import Statement
 OUTSIDER_ORG = "o-outsider0000"
 OUTSIDER_PATH = f"{OUTSIDER_ORG}/r-out0/ou-out0-outsider0/"
 OUTSIDER_VALUE = "secpillar-outsider"
+#: stands for every service principal, which a wildcard Principal names too
+ANY_SERVICE = "secpillar-any-service.amazonaws.com"
 #: keys the evaluator derives from the caller and the resource (never put in a context)
 DERIVED = frozenset(
     {"aws:principalaccount", "aws:principalarn", "aws:principaltype", "aws:principalisawsservice",
@@ -128,6 +130,8 @@ def outside_callers(
     if not trust:  # a service assumes a role only when someone in its account passes it (iam:PassRole)
         for s in sorted(services):
             out.append(Caller(s, "service", f"service {s} acting for any account", unnamed))
+        if any(st.principal is not None and st.principal.wildcard for st in statements):
+            out.append(Caller(ANY_SERVICE, "service", "any AWS service acting for any account", unnamed))
     for f in sorted(federated):
         out.append(Caller(f, "federated", f"any user of identity provider {f}"))
     return out

@@ -14,7 +14,7 @@ import z3  # type: ignore[import-untyped]
 
 from secpillar.iam.conditions import Clause, parse_date
 from secpillar.iam.exposure_context import anonymous_possible
-from secpillar.iam.matching import has_wildcard
+from secpillar.iam.matching import has_wildcard, string_like
 from secpillar.iam.policy import Policy, Statement
 from secpillar.iam.principals import PrincipalSpec
 from secpillar.iam.variables import has_variables
@@ -230,7 +230,17 @@ class Encoder:
             raise Unsupported("BinaryEquals is not modelled")
         typ = "ip" if fam == "ip" else "int" if fam.startswith(("num", "date")) else "str"
         present, v = self.key(c, typ)
-        m = z3.Or(*[self.value_match(fam, lit, v) for lit in c.values]) if c.values else z3.BoolVal(False)
+        parts = (
+            self.principal_arn_parts() if c.lkey == "aws:principalarn" and fam in ("arn", "string") else None
+        )
+        if parts is not None:  # the caller's ARN has a known shape: match it part by part (much faster)
+            m = (
+                z3.Or(*[self.parts_match(fam, lit, parts) for lit in c.values])
+                if c.values
+                else z3.BoolVal(False)
+            )
+        else:
+            m = z3.Or(*[self.value_match(fam, lit, v) for lit in c.values]) if c.values else z3.BoolVal(False)
         hit = z3.Not(m) if op.negated else m
         if op.if_exists or op.qualifier == "ForAllValues":
             absent = True
@@ -239,6 +249,30 @@ class Encoder:
         else:
             absent = op.negated
         return z3.If(present, hit, z3.BoolVal(absent))
+
+    def principal_arn_parts(self) -> list[Any] | None:
+        """The six colon-separated parts of ``aws:PrincipalArn`` for this kind of caller."""
+        res = {USER: z3.Concat(sval("user/"), self.name), ROLE: z3.Concat(sval("role/"), self.name),
+               SESSION: z3.Concat(sval("role/"), self.name), ROOT: "root"}.get(self.fixed_kind)  # fmt: skip
+        return None if res is None else ["arn", "aws", "iam", "", self.acct, res]
+
+    def parts_match(self, fam: str, lit: str, parts: list[Any]) -> z3.BoolRef:
+        """StringEquals / ArnLike of a literal against an ARN given as six parts (a part holds no colon,
+        but the last)."""
+        if fam == "arn" and lit == "*":
+            return z3.BoolVal(True)
+        pp = lit.split(":", 5)
+        if len(pp) != 6:
+            return z3.BoolVal(False)
+        out: list[z3.BoolRef] = []
+        for i, (pat, part) in enumerate(zip(pp, parts, strict=True)):
+            if isinstance(part, str):
+                out.append(z3.BoolVal(string_like(pat, part) if fam == "arn" else pat == part))
+            elif fam == "arn":
+                out.append(z3.InRe(part, self.glob(pat, colon_free=i < 5)))
+            else:
+                out.append(part == sval(pat))
+        return z3.And(*out)
 
     def value_match(self, fam: str, lit: str, v: Any) -> z3.BoolRef:
         if fam == "string":
