@@ -36,6 +36,7 @@ CHECK_MODULES: tuple[str, ...] = (
     "secpillar.checks.response_readiness",
     "secpillar.checks.data_protection",
     "secpillar.checks.pipeline",
+    "secpillar.checks.exposure",
 )
 
 

@@ -40,6 +40,9 @@ COLLECTOR_MODULES: tuple[str, ...] = (
     "secpillar.collect.secretsmanager",
     "secpillar.collect.ecr_registry",
     "secpillar.collect.ec2_templates",
+    "secpillar.collect.sqs",
+    "secpillar.collect.sns",
+    "secpillar.collect.resource_policies",
 )
 
 
