@@ -42,6 +42,7 @@ SEEDER_MODULES: tuple[str, ...] = (
     "secpillar.sandbox.seeders.storage",
     "secpillar.sandbox.seeders.logging",
     "secpillar.sandbox.seeders.coverage",
+    "secpillar.sandbox.seeders.sharing",
 )
 
 _CREDS = {"aws_access_key_id": "testing", "aws_secret_access_key": "testing"}
