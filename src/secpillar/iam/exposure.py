@@ -255,6 +255,9 @@ class _Analyser:
         ps = PolicySet(identity=(ALLOW_ALL,), resource=(t.policy,), rcps=rcps)
         callers = outside_callers(t.policy.statements, self.accounts, t.trust)
         found: dict[str, dict[str, Any]] = {}
+        # the decision depends on the action only through the statements that name it (and the resource
+        # it acts on): actions sharing both share the answer, which is computed once
+        memo: dict[tuple[Any, ...], tuple[dict[str, Any], list[Statement]] | None] = {}
         for action, level in target_actions(t):
             la = action.lower()
             stmts = list(t.policy.for_action(la)) + [
@@ -263,10 +266,13 @@ class _Analyser:
             for caller in callers:
                 if caller.who == "anonymous" and not anonymous_possible(action):
                     continue
-                hit = self._first_allowed(t, ps, caller, action, stmts)
+                key = (caller.label, tuple(id(st) for st in stmts), tuple(_resources_for(t, action)))
+                if key not in memo:
+                    memo[key] = self._first_allowed(t, ps, caller, action, stmts)
+                hit = memo[key]
                 if hit is None:
                     continue
-                req, allow_stmts = hit
+                req, allow_stmts = {**hit[0], "action": action}, hit[1]
                 g = found.setdefault(caller.label, {"caller": caller, "actions": {}, "conds": {}, "sids": {},
                                                     "example": req})  # fmt: skip
                 g["actions"][action] = level
