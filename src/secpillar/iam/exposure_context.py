@@ -126,7 +126,9 @@ def outside_callers(
     for st in statements:
         if st.principal is not None:
             services |= st.principal.services
-            federated |= {f for f in st.principal.federated if not f.startswith("arn:")}
+            federated |= {
+                f for f in st.principal.federated if not f.startswith("arn:") or ":oidc-provider/" in f
+            }
     if not trust:  # a service assumes a role only when someone in its account passes it (iam:PassRole)
         for s in sorted(services):
             out.append(Caller(s, "service", f"service {s} acting for any account", unnamed))
@@ -189,7 +191,10 @@ def key_candidates(lkey: str, clauses: Sequence[Clause], caller: Caller, org_id:
             return [None]
         return [None, _ORG_BOUND[lkey]]
     if _is_provider_claim(lkey):
-        return [None, OUTSIDER_VALUE]
+        # a claim binds the caller to the organization (its app, its repositories), except an audience
+        # every user of the provider presents: GitHub's tokens for AWS all carry aud sts.amazonaws.com
+        public = [v for c in clauses for v in c.values if lkey.endswith(":aud") and v == "sts.amazonaws.com"]
+        return [None, OUTSIDER_VALUE, *public]
     families = {c.op.family for c in clauses}
     values: list[str | None] = [None]
     if "ip" in families:
