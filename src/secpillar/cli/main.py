@@ -2,48 +2,34 @@
 
 from __future__ import annotations
 
+import importlib
+import sys
+from typing import Any
+
 import typer
 
 from secpillar import __version__
-from secpillar.cli import (
-    checks,
-    demo,
-    detect,
-    frameworks,
-    gameday,
-    iac,
-    incident,
-    logs,
-    net,
-    permissions,
-    respond,
-    sandbox,
-    scan,
-)
-from secpillar.cli.iam import app as iam_app
 
-app = typer.Typer(
-    name="secpillar",
-    help="Secure an AWS Organization with the Well-Architected Security Pillar: scan live accounts "
-    "(or the built-in sandbox), report by best practice, gate CI on severity.",
-    no_args_is_help=True,
-    pretty_exceptions_enable=False,
-    context_settings={"help_option_names": ["-h", "--help"]},
-)
-app.command()(scan.scan)
-app.command()(demo.demo)
-app.command()(iac.iac)
-app.command()(detect.detect)
-app.command()(permissions.permissions)
-app.add_typer(checks.app, name="checks")
-app.add_typer(sandbox.app, name="sandbox")
-app.add_typer(iam_app, name="iam")
-app.add_typer(respond.app, name="respond")
-app.add_typer(logs.app, name="logs")
-app.add_typer(net.app, name="net")
-app.add_typer(incident.app, name="incident")
-app.add_typer(gameday.app, name="gameday")
-app.add_typer(frameworks.app, name="frameworks")
+# Each subcommand lives in its own module and imports what it needs (boto3, duckdb, z3, ...). The
+# console script imports only the module of the command it runs, so `secpillar iac` does not pay
+# for the lake's or the solver's imports; `--help` and the importable `app` load them all.
+# name -> (module, attribute, kind): "command" registers a function, "group" a Typer app.
+_SUBCOMMANDS: dict[str, tuple[str, str, str]] = {
+    "scan": ("secpillar.cli.scan", "scan", "command"),
+    "demo": ("secpillar.cli.demo", "demo", "command"),
+    "iac": ("secpillar.cli.iac", "iac", "command"),
+    "detect": ("secpillar.cli.detect", "detect", "command"),
+    "permissions": ("secpillar.cli.permissions", "permissions", "command"),
+    "checks": ("secpillar.cli.checks", "app", "group"),
+    "sandbox": ("secpillar.cli.sandbox", "app", "group"),
+    "iam": ("secpillar.cli.iam", "app", "group"),
+    "respond": ("secpillar.cli.respond", "app", "group"),
+    "logs": ("secpillar.cli.logs", "app", "group"),
+    "net": ("secpillar.cli.net", "app", "group"),
+    "incident": ("secpillar.cli.incident", "app", "group"),
+    "gameday": ("secpillar.cli.gameday", "app", "group"),
+    "frameworks": ("secpillar.cli.frameworks", "app", "group"),
+}
 
 
 def _version(value: bool) -> None:
@@ -52,7 +38,6 @@ def _version(value: bool) -> None:
         raise typer.Exit()
 
 
-@app.callback()
 def root(
     version: bool = typer.Option(
         False, "--version", callback=_version, is_eager=True, help="Print the version."
@@ -61,8 +46,45 @@ def root(
     """secpillar: the AWS Well-Architected Security Pillar as running software."""
 
 
+def build_app(only: str | None = None) -> typer.Typer:
+    """The root command with every subcommand, or with only the one named ``only``."""
+    root_app = typer.Typer(
+        name="secpillar",
+        help="Secure an AWS Organization with the Well-Architected Security Pillar: scan live "
+        "accounts (or the built-in sandbox), report by best practice, gate CI on severity.",
+        no_args_is_help=True,
+        pretty_exceptions_enable=False,
+        context_settings={"help_option_names": ["-h", "--help"]},
+    )
+    root_app.callback()(root)
+    for name, (module, attribute, kind) in _SUBCOMMANDS.items():
+        if only is not None and name != only:
+            continue
+        target = getattr(importlib.import_module(module), attribute)
+        if kind == "command":
+            root_app.command(name=name)(target)
+        else:
+            root_app.add_typer(target, name=name)
+    return root_app
+
+
+def _requested(argv: list[str]) -> str | None:
+    """The subcommand the command line names, when it names a known one before any option."""
+    for arg in argv:
+        if arg.startswith("-"):
+            return None
+        return arg if arg in _SUBCOMMANDS else None
+    return None
+
+
+def __getattr__(name: str) -> Any:
+    if name == "app":
+        return build_app()
+    raise AttributeError(name)
+
+
 def main() -> None:
-    app()
+    build_app(only=_requested(sys.argv[1:]))()
 
 
 if __name__ == "__main__":
