@@ -9,6 +9,7 @@ from typing import Annotated
 
 import typer
 
+from secpillar.cli import reports as reports_cli
 from secpillar.cli.common import console, err_console, handle_errors, write_outputs
 from secpillar.cli.scan import run_with_progress
 from secpillar.report.console import scan_summary
@@ -20,7 +21,8 @@ from secpillar.scan import ScanOptions
 @handle_errors
 def demo(
     out: Annotated[
-        Path, typer.Option(help="Where to write findings, inventory and the seed manifest.")
+        Path,
+        typer.Option(help="Where to write findings, inventory, report.html and the seed manifest."),
     ] = Path("secpillar-demo"),
     top: Annotated[int, typer.Option(min=0, help="How many failing findings to list.")] = 15,
     workers: Annotated[int, typer.Option(min=1, max=64)] = 8,
@@ -46,6 +48,8 @@ def demo(
         "apiCalls": result.api_calls,
     }
     paths = write_outputs(out, ["json", "csv"], result.findings, result.inventory, info)
+    extra = reports_cli.finish(reports_cli.prepare(None, None, out), result, ["html"], info)
+    paths += reports_cli.write(out, extra.files)
     (out / "sandbox-manifest.json").write_text(
         json.dumps(manifest.to_dict(), indent=2) + "\n", encoding="utf-8"
     )
