@@ -54,7 +54,7 @@ def test_demo_exits_zero_and_prints_summary(demo_run: dict[str, Any]) -> None:
     assert (demo_run["out"] / "findings.csv").exists()
     html = (demo_run["out"] / "report.html").read_text(encoding="utf-8")
     assert html.startswith("<!DOCTYPE html>") or html.lower().startswith("<!doctype html>")
-    assert "SEC01" in html and "src=\"http" not in html
+    assert "SEC01" in html and 'src="http' not in html
 
 
 def test_demo_is_fast(demo_run: dict[str, Any]) -> None:
