@@ -16,6 +16,17 @@ from secpillar.model import Account, Gap, GapKind
 DEFAULT_ROLE = "OrganizationAccountAccessRole"
 SESSION_NAME = "secpillar-scan"
 
+ORG_PERMISSIONS = (
+    "organizations:DescribeOrganization",
+    "organizations:ListAccounts",
+    "organizations:ListParents",
+)
+"""The IAM actions :func:`discover` calls in the management account (``--org``); it also calls
+``sts:AssumeRole`` on the role of each member account (and ``sts:GetCallerIdentity``, which
+needs no permission)."""
+REGION_PERMISSIONS = ("ec2:DescribeRegions",)
+"""What :func:`enabled_regions` calls (when no ``--regions`` are given)."""
+
 
 @dataclass
 class Discovery:

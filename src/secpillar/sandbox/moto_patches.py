@@ -13,6 +13,10 @@ do against real AWS.
   ``Deny … {"Bool": {"aws:SecureTransport": "false"}}`` statement denies every object request.
   The sandbox stands in for AWS's HTTPS endpoints: such statements are left out of moto's check
   (reading the organization's CloudTrail bucket then works, as it does over HTTPS).
+- IAM enforcement (``/moto-api/reset-auth``): moto recomputes a request's SigV4 signature with
+  parsed form/header dict as the payload when the body is empty, so every REST ``GET`` (Lambda,
+  GuardDuty, Backup, CloudFront …) failed with ``SignatureDoesNotMatch``; the client signed
+  the empty body, so for bodiless GET/HEAD/DELETE the check now hashes that.
 """
 
 from __future__ import annotations
@@ -103,7 +107,29 @@ def patch_s3_secure_transport() -> None:
     models.FakeBucket.get_permission = get_permission  # type: ignore[method-assign]
 
 
+def patch_iam_auth_empty_body() -> None:
+    from botocore.awsrequest import AWSRequest
+    from moto.iam import access_control
+
+    original = access_control.IAMRequestBase._create_aws_request
+    if getattr(original, _MARK, False):
+        return
+
+    def _create_aws_request(self: Any) -> Any:
+        if self._body or self._method not in ("GET", "HEAD", "DELETE"):
+            return original(self)  # a form POST's body is in the parsed data
+        signed = self._get_string_between("SignedHeaders=", ",", self._headers["Authorization"]).split(";")
+        headers = self._create_headers_for_aws_request(signed, self._headers)
+        request = AWSRequest(method=self._method, url=self._path, data=b"", headers=headers)
+        request.context["timestamp"] = headers["X-Amz-Date"]
+        return request
+
+    setattr(_create_aws_request, _MARK, True)
+    access_control.IAMRequestBase._create_aws_request = _create_aws_request  # type: ignore[method-assign]
+
+
 def apply_all() -> None:
     patch_cloudfront_origins()
     patch_events_default_input()
     patch_s3_secure_transport()
+    patch_iam_auth_empty_body()
