@@ -115,6 +115,13 @@ def scan(
         str | None, typer.Option(help="Exit 3 when a finding at or above this severity FAILs (for CI gates).")
     ] = None,
     workers: Annotated[int, typer.Option(min=1, max=64, help="Concurrent API workers.")] = 8,
+    lake: Annotated[
+        Path | None,
+        typer.Option(
+            help="Also append the findings to this lake's findings table (Parquet, one file per scan; "
+            "compare scans with `secpillar logs query`)."
+        ),
+    ] = None,
     top: Annotated[
         int, typer.Option(min=0, help="How many failing findings the console summary lists.")
     ] = 15,
@@ -152,11 +159,23 @@ def scan(
         "seconds": round(result.seconds, 3),
         "apiCalls": result.api_calls,
     }
+    if lake is not None:
+        from secpillar.lake.posture import new_scan_id  # pyarrow: only when asked
+
+        info["scanId"] = new_scan_id(result.started)
     extra = reports_cli.finish(extras, result, formats, info)
     if out is not None:
         paths = write_outputs(out, formats, result.findings, result.inventory, info)
         paths += reports_cli.write(out, extra.files)
         err_console.print(f"wrote {', '.join(str(p) for p in paths)}")
+    if lake is not None:
+        from secpillar.lake.posture import write_scan_findings
+        from secpillar.lake.store import resolve_lake
+
+        path, scan_id, rows = write_scan_findings(
+            resolve_lake(lake), result.findings, result.started, str(info["scanId"])
+        )
+        err_console.print(f"lake: {rows} finding(s) of scan {scan_id} in {path}")
     if security_hub:
         reports_cli.import_security_hub(result, options.regions)
     if "console" in formats:

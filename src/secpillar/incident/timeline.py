@@ -200,7 +200,8 @@ def finding_items(con: Any, scope: Scope) -> list[dict[str, Any]]:
     where = " OR ".join(f"({c})" for c in conds) or "false"
     sql = (
         "SELECT finding_uid, detection_id, title, severity, principal, source_ip, resource, "
-        f"strftime(first_seen, '%Y-%m-%dT%H:%M:%SZ'), event_count, wa FROM findings WHERE ({where})"
+        f"strftime(first_seen, '%Y-%m-%dT%H:%M:%SZ'), event_count, wa FROM findings "
+        f"WHERE class_uid = 2004 AND ({where})"
     )
     if scope.since:
         sql += " AND strftime(last_seen, '%Y-%m-%dT%H:%M:%SZ') >= ?"

@@ -32,9 +32,9 @@ REGIONS = (
 
 
 def _findings_schema() -> pa.Schema:
-    from secpillar.detect.findings import FINDINGS_SCHEMA  # the detect package owns the findings table
+    from secpillar.lake.posture import POSTURE_SCHEMA  # detection columns + scans' posture columns
 
-    return FINDINGS_SCHEMA
+    return POSTURE_SCHEMA
 
 
 def hive_type(t: pa.DataType, spark: bool = False) -> str:

@@ -5,7 +5,8 @@ Layout (every ``logs`` and ``detect`` command resolves the directory with :func:
     <lake>/cloudtrail/account=<id>/region=<region>/date=<YYYY-MM-DD>/part-*.parquet
     <lake>/flowlogs/account=<id>/region=<region>/date=<YYYY-MM-DD>/part-*.parquet
     <lake>/findings/*.parquet        detection findings: written by secpillar.detect.findings
-                                     (``write_findings``); this module only reads them
+                                     (``write_findings``), and scans' posture findings
+                                     (``scan --lake``, secpillar.lake.posture); only read here
     <lake>/quarantine/<run>/…        malformed files and records, each with its reason
     <lake>/_manifest.jsonl           the objects already ingested (see secpillar.lake.manifest)
     <lake>/.staging/<run>/           a run's files before they are renamed into place
@@ -102,12 +103,16 @@ def partitioned_select(root: Path, schema: pa.Schema) -> str:
 
 
 def findings_select(lake: Path) -> str:
-    root = lake / "findings"
-    if root.is_dir() and any(root.glob("*.parquet")):
-        return f"SELECT * FROM read_parquet({_sql_str(root / '*.parquet')}, union_by_name = true)"
-    from secpillar.detect.findings import FINDINGS_SCHEMA  # the detect package owns the findings table
+    """Detection findings (class 2004) and scans' posture findings (class 2003, ``scan --lake``):
+    every column of both always present (``lake.posture.POSTURE_SCHEMA``)."""
+    from secpillar.lake.posture import POSTURE_SCHEMA
 
-    return empty_select(FINDINGS_SCHEMA)
+    root = lake / "findings"
+    empty = empty_select(POSTURE_SCHEMA)
+    if root.is_dir() and any(root.glob("*.parquet")):
+        files = f"SELECT * FROM read_parquet({_sql_str(root / '*.parquet')}, union_by_name = true)"
+        return f"{files} UNION ALL BY NAME {empty}"
+    return empty
 
 
 def create_views(con: duckdb.DuckDBPyConnection, lake: Path) -> None:

@@ -143,7 +143,9 @@ class LakeFollower:
 
         con = store.connect(self.lake)
         try:
-            cur = con.execute("SELECT * FROM findings ORDER BY detected_at, finding_uid")
+            cur = con.execute(  # alerts only (class 2004), not scans' posture findings
+                "SELECT * FROM findings WHERE class_uid = 2004 ORDER BY detected_at, finding_uid"
+            )
             names = [d[0] for d in cur.description]
             found = [dict(zip(names, v, strict=True)) for v in cur.fetchall()]
             for f in found:
