@@ -19,11 +19,11 @@ from secpillar.cli.common import (
     split_list,
     write_outputs,
 )
-from secpillar.errors import EXIT_FINDINGS
+from secpillar.errors import EXIT_FINDINGS, UsageError
 from secpillar.model import Severity, Status
 from secpillar.report.console import scan_summary
 from secpillar.scan import Progress as ScanProgress
-from secpillar.scan import ScanOptions, ScanResult, run_scan
+from secpillar.scan import ScanOptions, ScanResult, run_scan, run_snapshot_scan
 
 
 def run_with_progress(options: ScanOptions, show: bool = True) -> ScanResult:
@@ -97,6 +97,14 @@ def scan(
         Path | None,
         typer.Option(help="attestations.yaml: answers for the process best practices (see docs/reports.md)."),
     ] = None,
+    config_snapshot: Annotated[
+        str | None,
+        typer.Option(
+            "--config-snapshot",
+            help="Scan AWS Config configuration snapshots instead of live accounts: a .json(.gz) file, "
+            "a folder of them, or s3://bucket/key-or-prefix (see docs/snapshots.md).",
+        ),
+    ] = None,
     compare: Annotated[
         Path | None,
         typer.Option(help="A previous scan's output folder: show new, resolved and still-open findings."),
@@ -133,6 +141,7 @@ def scan(
       secpillar scan --profile prod-audit --org --out results/
       secpillar scan --endpoint-url http://127.0.0.1:5000 --org --regions us-east-1 --fail-on high
       secpillar scan --checks s3 --exclude-checks aws.s3.bucket-versioning --format console,csv --out out/
+      secpillar scan --config-snapshot s3://config-bucket/AWSLogs/111122223333/Config/ --format html
     """
     formats = reports_cli.parse_formats(output_format)
     threshold = parse_severity(fail_on)
@@ -151,7 +160,13 @@ def scan(
         max_workers=workers,
         mutelist=load_mutelist(mutelist) if mutelist else None,
     )
-    result = run_with_progress(options, show="console" in formats)
+    if config_snapshot is not None:
+        if security_hub:
+            raise UsageError("--security-hub imports into the scanned accounts: it needs a live scan")
+        with err_console.status("reading AWS Config snapshots", spinner="dots"):
+            result = run_snapshot_scan(options, config_snapshot)
+    else:
+        result = run_with_progress(options, show="console" in formats)
     if out is None and (({"json", "csv"} | set(reports_cli.FILES)) & set(formats) or compare):
         out = Path("secpillar-output")
     info = {
@@ -159,6 +174,8 @@ def scan(
         "seconds": round(result.seconds, 3),
         "apiCalls": result.api_calls,
     }
+    if config_snapshot is not None:
+        info["configSnapshot"] = config_snapshot
     if lake is not None:
         from secpillar.lake.posture import new_scan_id  # pyarrow: only when asked
 
