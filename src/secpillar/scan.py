@@ -110,6 +110,24 @@ def read_config_snapshot(source: str, options: ScanOptions) -> ReadResult:
     return read
 
 
+def _only(inventory: Inventory, accounts: Sequence[str], regions: Sequence[str]) -> Inventory:
+    """The inventory restricted to ``--accounts`` (ids) and ``--regions`` (global resources stay)."""
+    if not accounts and not regions:
+        return inventory
+
+    def keep(account: str, region: str) -> bool:
+        in_region = not regions or region in regions or region in ("", "global")
+        return (not accounts or account in accounts or account == "") and in_region
+
+    return Inventory(
+        resources=[r for r in inventory.resources if keep(r.account_id, r.region)],
+        gaps=[g for g in inventory.gaps if keep(g.account_id, g.region)],
+        accounts={k: v for k, v in inventory.accounts.items() if not accounts or k in accounts},
+        organization=inventory.organization,
+        regions=[r for r in inventory.regions if not regions or r in regions],
+    )
+
+
 def run_snapshot_scan(options: ScanOptions, source: str) -> ScanResult:
     """Run the selected checks on AWS Config snapshots instead of live accounts: the checks whose
     inputs a snapshot gives (the others are listed as gaps), findings with ``source="snapshot"``."""
@@ -121,7 +139,7 @@ def run_snapshot_scan(options: ScanOptions, source: str) -> ScanResult:
         raise UsageError("no check selected")
     loaded = load(read_config_snapshot(source, options))
     checks, skipped = evaluable(selected)
-    inventory = loaded.inventory
+    inventory = _only(loaded.inventory, options.accounts, options.regions)
     inventory.gaps.extend(skipped_gaps(skipped))
     findings = apply_mutelist(evaluate(inventory, checks, options.settings), options.mutelist)
     return ScanResult(

@@ -195,3 +195,22 @@ def test_cli_scans_a_snapshot_folder(tmp_path: Path) -> None:
     assert any(g["operation"] == "AWS::::AccountRegion" for g in inv["gaps"])
     bad = CliRunner().invoke(app, ["scan", "--config-snapshot", str(tmp_path / "nope")])
     assert bad.exit_code == 2
+
+
+def test_accounts_and_regions_narrow_a_snapshot_scan(tmp_path: Path) -> None:
+    res = CliRunner().invoke(
+        app,
+        ["scan", "--config-snapshot", str(FIXTURES / "good"), "--regions", "eu-west-1", "--format", "json",
+         "--out", str(tmp_path)],
+    )  # fmt: skip
+    assert res.exit_code == 0, res.output
+    arns = {f["resource"]["arn"] for f in json.loads((tmp_path / "findings.json").read_text())}
+    assert "arn:aws:s3:::eu-archive-111122223333" in arns and PUBLIC not in arns
+    assert "arn:aws:iam::111122223333:user/alice" in arns  # global resources stay
+    other = CliRunner().invoke(
+        app,
+        ["scan", "--config-snapshot", str(FIXTURES / "good"), "--accounts", "444455556666",
+         "--format", "json", "--out", str(tmp_path / "none")],
+    )  # fmt: skip
+    assert other.exit_code == 0, other.output
+    assert json.loads((tmp_path / "none" / "findings.json").read_text()) == []
