@@ -4,9 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-import boto3
-
-from secpillar.aws.session import ClientFactory
+from secpillar.aws.session import ClientFactory, sibling_session
 
 
 def assume_role_factory(
@@ -17,7 +15,8 @@ def assume_role_factory(
     if external_id:
         params["ExternalId"] = external_id
     creds = base.client("sts").assume_role(**params)["Credentials"]
-    session = boto3.Session(
+    session = sibling_session(
+        base.session,
         aws_access_key_id=creds["AccessKeyId"],
         aws_secret_access_key=creds["SecretAccessKey"],
         aws_session_token=creds["SessionToken"],

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from collections.abc import Callable, Collection
 from dataclasses import dataclass, field
+from functools import partial
 from typing import Any
 
-import boto3
 from botocore.exceptions import BotoCoreError, ClientError
 
 from secpillar.aws.errors import classify, error_code, short_message
-from secpillar.aws.session import AwsTarget, ClientFactory
+from secpillar.aws.session import AwsTarget, ClientFactory, sibling_session
 from secpillar.model import Account, Gap, GapKind
 
 DEFAULT_ROLE = "OrganizationAccountAccessRole"
@@ -79,7 +79,7 @@ def discover(
     role_name: str = DEFAULT_ROLE,
     accounts: Collection[str] = (),
     external_id: str | None = None,
-    session_factory: Callable[..., Any] = boto3.Session,
+    session_factory: Callable[..., Any] | None = None,
 ) -> Discovery:
     """List the accounts to scan and build clients for each.
 
@@ -133,7 +133,8 @@ def discover(
         except (ClientError, BotoCoreError) as exc:
             out.gaps.append(_gap(GapKind.ASSUME_ROLE_FAILED, exc, acct.account_id, "sts", "AssumeRole"))
             continue
-        session = session_factory(
+        make = session_factory or partial(sibling_session, base.session)
+        session = make(
             aws_access_key_id=creds["AccessKeyId"],
             aws_secret_access_key=creds["SecretAccessKey"],
             aws_session_token=creds["SessionToken"],

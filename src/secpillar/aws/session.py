@@ -14,6 +14,7 @@ from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
 import boto3
+import botocore.session
 from botocore.config import Config
 
 DEFAULT_REGION = "us-east-1"
@@ -67,6 +68,17 @@ def base_session(
             region_name=region or DEFAULT_REGION,
         )
     return session
+
+
+def sibling_session(base: Any, **kwargs: Any) -> boto3.Session:
+    """A session with other credentials (``kwargs``, as for ``boto3.Session``) that shares
+    ``base``'s botocore data loader: otherwise every session parses each service's model and
+    endpoint rules again, about 70 MB per account of an organization scan."""
+    core = botocore.session.Session()
+    base_core = getattr(base, "_session", None)
+    if base_core is not None:
+        core.register_component("data_loader", base_core.get_component("data_loader"))
+    return boto3.Session(botocore_session=core, **kwargs)
 
 
 @dataclass
