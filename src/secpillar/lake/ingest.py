@@ -29,12 +29,13 @@ from pathlib import Path
 from typing import Any
 
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from secpillar.lake import manifest
 from secpillar.lake.sources import SourceObject, download
-from secpillar.lake.worker import BatchResult, FileTask, process_batch
-from secpillar.lake.writer import COMPRESSION, new_run_id, publish
+from secpillar.lake.worker import BatchResult, FileTask, process_batch, scratch_dir, tune_allocator
+from secpillar.lake.writer import COMPRESSION, ROW_GROUP, new_run_id, publish
 
 BATCH_FILES = 32
 BATCH_BYTES = 24 << 20
@@ -82,6 +83,14 @@ def batches(
         yield batch
 
 
+def _files_per_batch(files: int, workers: int, batch_files: int) -> int:
+    """Files per batch: at most ``batch_files``, at least three rounds of batches, and as many
+    batches as fill whole rounds of the pool, so that every worker gets the same share and none
+    is left finishing a batch alone at the end."""
+    rounds = max(3, -(-files // (workers * batch_files)))
+    return max(1, -(-files // (workers * rounds)))
+
+
 def default_workers() -> int:
     """Worker processes: one per CPU (``$SECPILLAR_INGEST_WORKERS`` overrides)."""
     env = os.environ.get("SECPILLAR_INGEST_WORKERS")
@@ -93,29 +102,58 @@ def default_workers() -> int:
 class _Dedup:
     """De-duplication by eventID, partition by partition: an event always lands in the partition
     its own fields name, so only the lake's partitions this run touches are read (their eventIDs
-    are cached for the run)."""
+    are cached for the run). The IDs of a partition that is new to the lake and seen once in
+    the run stay an Arrow array (checked for repeats in C) until a second batch reaches it."""
 
     def __init__(self, lake: Path) -> None:
         self.lake = lake
         self.seen: dict[str, set[str]] = {}
+        self.pending: dict[str, pa.Array] = {}
 
-    def _known(self, rel_dir: Path) -> set[str]:
-        key = str(rel_dir)
+    def _known(self, key: str) -> set[str]:
         if key not in self.seen:
+            pending = self.pending.pop(key, None)
+            if pending is not None:  # the partition holds only what this run put there
+                self.seen[key] = set(pending.to_pylist())
+                return self.seen[key]
             ids: set[str] = set()
-            existing = self.lake / rel_dir
+            existing = self.lake / key
             if existing.is_dir():
                 for f in existing.glob("*.parquet"):
                     ids.update(pq.read_table(f, columns=["eventid"]).column("eventid").to_pylist())
             self.seen[key] = ids
         return self.seen[key]
 
-    def apply(self, staged: Path) -> tuple[int, int]:
-        """Drop duplicate events from the staged CloudTrail files; returns (kept, dropped)."""
+    def _first_sight(self, key: str, ids: pa.Array) -> bool:
+        """Whether ``ids`` are the first of a partition new to the lake, with no repeats (then
+        they are remembered as they are)."""
+        if key in self.seen or key in self.pending or (self.lake / key).is_dir():
+            return False
+        if ids.null_count or len(pc.unique(ids)) != len(ids):
+            return False
+        self.pending[key] = ids
+        return True
+
+    def apply(self, staged: Path, event_ids: dict[str, pa.Array] | None = None) -> tuple[int, int]:
+        """Drop duplicate events from the staged CloudTrail files (their eventIDs are read from
+        ``event_ids`` when it has the file, else from the file); returns (kept, dropped)."""
         kept = dropped = 0
+        given = event_ids or {}
         for f in sorted((staged / "cloudtrail").rglob("*.parquet")):
-            known = self._known(f.parent.relative_to(staged))
-            ids = pq.read_table(f, columns=["eventid"]).column("eventid").to_pylist()
+            key = str(f.parent.relative_to(staged))
+            column = given.get(str(f.relative_to(staged)))
+            if column is None:
+                column = pq.read_table(f, columns=["eventid"]).column("eventid").combine_chunks()
+            if self._first_sight(key, column):
+                kept += len(column)
+                continue
+            known = self._known(key)
+            ids = column.to_pylist()
+            fresh = set(ids)
+            if len(fresh) == len(ids) and known.isdisjoint(fresh):  # the usual case, in C
+                known |= fresh
+                kept += len(ids)
+                continue
             mask = []
             for eid in ids:
                 new = eid not in known
@@ -124,20 +162,19 @@ class _Dedup:
                     known.add(eid)
             n_new = sum(mask)
             kept += n_new
-            if n_new == len(ids):
-                continue
             dropped += len(ids) - n_new
             if n_new == 0:
                 f.unlink()
                 continue
             table = pq.read_table(f).filter(pa.array(mask, pa.bool_()))
             tmp = f.with_suffix(".dedup")
-            pq.write_table(table, tmp, compression=COMPRESSION)
+            pq.write_table(table, tmp, compression=COMPRESSION, row_group_size=ROW_GROUP)
             os.replace(tmp, f)
         return kept, dropped
 
     def close(self) -> None:
         self.seen.clear()
+        self.pending.clear()
 
 
 def _tasks(
@@ -183,8 +220,7 @@ def ingest(
             else:
                 todo.append(obj)
         workers = max(1, workers or 1)
-        # at least three batches per worker, so that the pool stays busy to the end
-        per_batch = max(1, min(batch_files, -(-len(todo) // (workers * 3))))
+        per_batch = _files_per_batch(len(todo), workers, batch_files)
         plan = list(batches(todo, max_files=per_batch))
         workers = max(1, min(workers, len(plan)))
         dedup = _Dedup(lake)
@@ -217,15 +253,27 @@ def _run_batches(
     for n, objs in enumerate(plan):
         batch = f"{run}-{n:05d}"
         jobs.append((batch, _tasks(objs, fetch, run_dir / "download" / batch)))
+    scratch = scratch_dir(lake)
+    try:
+        yield from _results(jobs, lake, run, scratch, workers)
+    finally:
+        shutil.rmtree(scratch, ignore_errors=True)
+
+
+def _results(
+    jobs: list[tuple[str, list[FileTask]]], lake: Path, run: str, scratch: str, workers: int
+) -> Iterator[BatchResult]:
     if workers <= 1:
         for batch, tasks in jobs:
-            yield process_batch(str(lake), run, batch, tasks)
+            yield process_batch(str(lake), run, batch, tasks, scratch)
         return
     done = 0
     try:
-        with ProcessPoolExecutor(max_workers=workers, mp_context=get_context("forkserver")) as pool:
+        ctx = get_context("forkserver")
+        ctx.set_forkserver_preload(["secpillar.lake.worker"])  # workers start with it imported
+        with ProcessPoolExecutor(max_workers=workers, mp_context=ctx, initializer=tune_allocator) as pool:
             futures: list[Future[BatchResult]] = [
-                pool.submit(process_batch, str(lake), run, batch, tasks) for batch, tasks in jobs
+                pool.submit(process_batch, str(lake), run, batch, tasks, scratch) for batch, tasks in jobs
             ]
             for fut in futures:
                 result = fut.result()
@@ -235,12 +283,12 @@ def _run_batches(
         # worker processes could not start (e.g. a calling script without a __main__ guard):
         # finish in this process
         for batch, tasks in jobs[done:]:
-            yield process_batch(str(lake), run, batch, tasks)
+            yield process_batch(str(lake), run, batch, tasks, scratch)
 
 
 def _commit(result: BatchResult, lake: Path, dedup: _Dedup, summary: IngestSummary) -> None:
     staged = Path(result.staged)
-    kept, dropped = dedup.apply(staged)
+    kept, dropped = dedup.apply(staged, result.event_ids)
     summary.events += kept
     summary.duplicates += dropped
     summary.flow_records += result.flows

@@ -10,24 +10,27 @@ reason; the rest of the file and the batch go on.
 
 from __future__ import annotations
 
+import ctypes
 import gzip
+import hashlib
 import json
 import os
 import shutil
+import sys
 import tempfile
-import zlib
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import duckdb
 import pyarrow as pa
 import pyarrow.compute as pc
+from isal import isal_zlib
 
 from secpillar.lake import fastpath, flowlogs
 from secpillar.lake.schema import CLOUDTRAIL_SCHEMA, record_to_row, validate_record
-from secpillar.lake.writer import stage_table
+from secpillar.lake.writer import stage_partitioned
 
 
 @dataclass
@@ -56,6 +59,9 @@ class BatchResult:
     """CloudTrail rows staged (before de-duplication)."""
     flows: int = 0
     quarantined_records: int = 0
+    event_ids: dict[str, pa.Array] | None = None
+    """The ``eventid`` column of each staged CloudTrail file (path relative to ``staged``), so
+    that de-duplication need not read the files back (``None``: read them)."""
 
 
 def _quarantine_dir(lake: Path, run: str) -> Path:
@@ -88,17 +94,38 @@ class _RecordQuarantine:
             path.write_text("\n".join(self.lines) + "\n")
 
 
+def tune_allocator() -> None:
+    """Worker processes only (glibc): keep freed heap memory for the next file instead of
+    handing it back to the kernel, and serve Arrow from the same heap. Every batch allocates
+    and frees hundreds of MB (gunzipped text, parsed columns, Parquet pages); returned memory
+    comes back as fresh pages whose faults cost as much as the parse on a VM."""
+    if not sys.platform.startswith("linux"):
+        return
+    try:
+        mallopt = ctypes.CDLL(None).mallopt
+    except (OSError, AttributeError):
+        return
+    mallopt(-1, 1 << 30)  # M_TRIM_THRESHOLD
+    mallopt(-2, 64 << 20)  # M_TOP_PAD
+    mallopt(-3, 32 << 20)  # M_MMAP_THRESHOLD (its maximum: larger blocks are mapped anyway)
+    pa.set_memory_pool(pa.system_memory_pool())
+
+
+_GZIP_ERRORS = (OSError, EOFError, cast(type[Exception], isal_zlib.error))
+
+
 def read_bytes(path: str) -> bytes:
     with open(path, "rb") as fh:
         data = fh.read()
     if data[:2] == b"\x1f\x8b":
         try:
-            dec = zlib.decompressobj(wbits=31)  # one gzip member, CRC checked in C
+            # ISA-L's inflate (about twice zlib's speed); one gzip member, CRC checked in C
+            dec = isal_zlib.decompressobj(wbits=31)
             out = dec.decompress(data)
             if dec.unused_data or not dec.eof:
                 return gzip.decompress(data)  # several members (or truncated: raises)
             return out
-        except (OSError, EOFError, zlib.error) as exc:
+        except _GZIP_ERRORS as exc:
             raise ValueError(f"not valid gzip: {exc}") from exc
     return data
 
@@ -173,83 +200,123 @@ def _split_invalid(table: pa.Table) -> tuple[pa.Table, pa.Table]:
     return table.filter(ok), table.filter(pc.invert(ok))
 
 
-def _tmpdir(lake: Path) -> str:
+def scratch_dir(lake: Path) -> str:
+    """A new folder for the record files DuckDB reads, in memory (``/dev/shm``) where there is
+    one, else under the lake's ``.staging``; whoever asks for it removes it. Folders a killed run
+    of the same lake left behind are removed first (call it under the lake's lock)."""
     shm = Path("/dev/shm")
-    base = str(shm) if shm.is_dir() and os.access(shm, os.W_OK) else str(lake / ".staging")
-    Path(base).mkdir(parents=True, exist_ok=True)
-    return tempfile.mkdtemp(prefix="secpillar-ingest-", dir=base)
+    base = shm if shm.is_dir() and os.access(shm, os.W_OK) else lake / ".staging"
+    base.mkdir(parents=True, exist_ok=True)
+    prefix = "secpillar-ingest-" + hashlib.sha256(str(lake.resolve()).encode()).hexdigest()[:12] + "-"
+    for stale in base.glob(prefix + "*"):
+        shutil.rmtree(stale, ignore_errors=True)
+    return tempfile.mkdtemp(prefix=prefix, dir=base)
+
+
+def _overwrite(path: Path, data: memoryview) -> None:
+    """Write ``data`` over the file at ``path`` in place: the pages an earlier batch left there are
+    reused, where a new file would be allocated (and zeroed) page by page."""
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT, 0o600)
+    try:
+        done = 0
+        while done < len(data):
+            done += os.write(fd, data[done:])
+        os.ftruncate(fd, len(data))
+    finally:
+        os.close(fd)
+
+
+_Staged = tuple[FileTask, Path, bool]
+"""A delivery file's records staged for DuckDB: (task, path, NDJSON rather than an array)."""
+
+
+def _read_staged(con: duckdb.DuckDBPyConnection, files: list[_Staged]) -> pa.Table:
+    return fastpath.read_records(
+        con, lines=[p for _t, p, nd in files if nd], arrays=[p for _t, p, nd in files if not nd]
+    )
 
 
 def _iter_fast(
-    con: duckdb.DuckDBPyConnection, arrays: list[tuple[FileTask, Path]]
+    con: duckdb.DuckDBPyConnection, staged: list[_Staged]
 ) -> Iterator[tuple[FileTask | None, pa.Table | None, str | None]]:
-    """Tables from the array files: all at once, else file by file (a file DuckDB rejects
-    yields its error instead)."""
+    """Tables from the staged record files: all at once, else file by file (a file DuckDB
+    rejects yields its error instead)."""
+    if not staged:
+        return
     try:
-        yield None, fastpath.read_arrays(con, [p for _t, p in arrays]), None
+        yield None, _read_staged(con, staged), None
         return
     except duckdb.Error:
         pass
-    for task, path in arrays:
+    for item in staged:
         try:
-            yield task, fastpath.read_arrays(con, [path]), None
+            yield item[0], _read_staged(con, [item]), None
         except duckdb.Error as exc:
-            yield task, None, str(exc).splitlines()[0]
+            yield item[0], None, str(exc).splitlines()[0]
 
 
 def _read_one(
     task: FileTask,
-    array_path: Path,
+    tmp_path: Path,
     out: FileOutcome,
     result: BatchResult,
     quarantine: _RecordQuarantine,
     tables: list[pa.Table],
     flow_tables: list[pa.Table],
-    arrays: list[tuple[FileTask, Path]],
+    staged: list[_Staged],
 ) -> None:
     """Recognise one file; CloudTrail delivery files are left for the vectorized read."""
     data = read_bytes(task.path)
-    arr = fastpath.records_array(data)
-    if arr is not None:
-        array_path.write_bytes(arr)
-        arrays.append((task, array_path))
+    lines = fastpath.records_lines(data)
+    records = lines if lines is not None else fastpath.records_array(data)
+    if records is not None:
+        _overwrite(tmp_path, records)
+        staged.append((task, tmp_path, lines is not None))
         out.kind = "cloudtrail"
         return
     if flowlogs.looks_like_flowlog(data[:512]):
         flow_tables.append(flowlogs.parse(data, task.name))
         out.kind = "flowlogs"
         return
-    out.kind, records, bad = parse_json_records(data)
+    out.kind, parsed, bad = parse_json_records(data)
     for reason, item in bad:
         quarantine.add(task.source_id, reason, item)
-    rows, nbad = _python_rows(task, records, quarantine)
+    rows, nbad = _python_rows(task, parsed, quarantine)
     result.quarantined_records += nbad + len(bad)
     if rows:
         tables.append(pa.Table.from_pylist(rows, schema=CLOUDTRAIL_SCHEMA))
 
 
-def process_batch(lake_str: str, run: str, batch: str, tasks: list[FileTask]) -> BatchResult:
-    """Stage a batch's Parquet under ``<lake>/.staging/<run>/<batch>/``; never raises for bad data."""
+def process_batch(
+    lake_str: str, run: str, batch: str, tasks: list[FileTask], scratch: str | None = None
+) -> BatchResult:
+    """Stage a batch's Parquet under ``<lake>/.staging/<run>/<batch>/``; never raises for bad data.
+
+    ``scratch`` (:func:`scratch_dir`) is where the process keeps its record files from batch to
+    batch (removed by the caller); without it a folder is made and removed for this batch."""
     lake = Path(lake_str)
     staged = lake / ".staging" / run / batch
     result = BatchResult(batch, str(staged))
     quarantine = _RecordQuarantine(lake, run, batch)
-    con = duckdb.connect(config={"threads": 1, "preserve_insertion_order": False})
+    con = duckdb.connect(config={"threads": 1})
     con.execute("SET enable_progress_bar = false")
-    tmp = _tmpdir(lake)
+    own_tmp = scratch is None
+    tmp = scratch_dir(lake) if scratch is None else os.path.join(scratch, f"p{os.getpid()}")
+    os.makedirs(tmp, exist_ok=True)
     tables: list[pa.Table] = []
     flow_tables: list[pa.Table] = []
-    arrays: list[tuple[FileTask, Path]] = []
+    staged_records: list[_Staged] = []
     outcomes = {t.source_id: FileOutcome(t.source_id, t.version) for t in tasks}
     try:
         for i, task in enumerate(tasks):
             out = outcomes[task.source_id]
             try:
-                _read_one(task, Path(tmp) / f"{i}.json", out, result, quarantine, tables, flow_tables, arrays)
+                scratch_file = Path(tmp) / f"{i}.json"
+                _read_one(task, scratch_file, out, result, quarantine, tables, flow_tables, staged_records)
             except (ValueError, OSError, flowlogs.FlowLogError, UnicodeDecodeError) as exc:
                 out.error = str(exc)[:500]
                 quarantine_file(lake, run, task, out.error)
-        for failed, table, _error in _iter_fast(con, arrays):
+        for failed, table, _error in _iter_fast(con, staged_records):
             if table is None:
                 if failed is not None:
                     result.quarantined_records += _fallback(
@@ -265,15 +332,20 @@ def process_batch(lake_str: str, run: str, batch: str, tasks: list[FileTask]) ->
         if tables:
             ct = pa.concat_tables(tables)
             result.events = ct.num_rows
-            stage_table(staged, "cloudtrail", ct, batch, use_threads=False)
+            written = stage_partitioned(staged, "cloudtrail", ct, batch)
+            if written is not None:
+                result.event_ids = {
+                    path: part.column("eventid").combine_chunks() for path, part in written.items()
+                }
         if flow_tables:
             fl = pa.concat_tables(flow_tables)
             result.flows = fl.num_rows
-            stage_table(staged, "flowlogs", fl, batch, use_threads=False)
+            stage_partitioned(staged, "flowlogs", fl, batch)
     finally:
         quarantine.close()
         con.close()
-        shutil.rmtree(tmp, ignore_errors=True)
+        if own_tmp:
+            shutil.rmtree(tmp, ignore_errors=True)
     result.outcomes = [outcomes[t.source_id] for t in tasks]
     return result
 

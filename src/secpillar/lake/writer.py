@@ -6,15 +6,28 @@ import os
 import shutil
 import uuid
 from pathlib import Path
+from urllib.parse import quote
 
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.dataset as ds
+import pyarrow.parquet as pq
 
 from secpillar.lake.schema import PARTITION_COLUMNS
 
 STAGING = ".staging"
 COMPRESSION = "snappy"
 """Parquet codec: every engine reads it, and it is the cheapest to write."""
+ROW_GROUP = 128 * 1024
+STATISTICS = (
+    "eventtime", "eventsource", "eventname", "awsregion", "sourceipaddress", "errorcode", "eventid",
+    "readonly", "eventtype", "recipientaccountid", "useridentity.type", "useridentity.arn",
+    "useridentity.accountid", "useridentity.accesskeyid",
+)  # fmt: skip
+"""CloudTrail columns whose row-group min/max statistics are written (the ones queries filter
+on); statistics of the JSON text and other nested columns cost time and prune nothing."""
+MAX_RUNS = 256
+"""More runs of partition values than this in one table: let Arrow's dataset writer sort them out."""
 
 
 def new_run_id() -> str:
@@ -52,10 +65,69 @@ def stage_table(
         basename_template=f"part-{prefix}-{{i}}.parquet",
         existing_data_behavior="overwrite_or_ignore",
         file_options=ds.ParquetFileFormat().make_write_options(compression=COMPRESSION),
-        max_rows_per_group=128 * 1024,
+        max_rows_per_group=ROW_GROUP,
         max_partitions=100_000,
         use_threads=use_threads,
     )
+
+
+def _runs(table: pa.Table) -> list[tuple[tuple[str, ...], int, int]] | None:
+    """(partition values, start, stop) of each run of rows with the same partition values, or
+    ``None`` when some value is null or empty (Arrow's writer has a rule for those) or the rows
+    are too mixed to be worth slicing."""
+    keys = [table.column(p).combine_chunks() for p in PARTITION_COLUMNS]
+    n = table.num_rows
+    for k in keys:
+        if k.null_count or pc.min(pc.utf8_length(k)).as_py() == 0:
+            return None
+    changed = None
+    for k in keys:
+        diff = pc.not_equal(k.slice(1), k.slice(0, n - 1))
+        changed = diff if changed is None else pc.or_(changed, diff)
+    assert changed is not None
+    starts = [0, *(i + 1 for i in pc.indices_nonzero(changed).to_pylist())]
+    if len(starts) > MAX_RUNS:
+        return None
+    stops = [*starts[1:], n]
+    return [(tuple(str(k[s].as_py()) for k in keys), s, e) for s, e in zip(starts, stops, strict=True)]
+
+
+def stage_partitioned(
+    staged: Path, table_name: str, table: pa.Table, prefix: str
+) -> dict[str, pa.Table] | None:
+    """:func:`stage_table` for a table whose rows come in runs of the same partition values (a
+    delivery file holds one account, Region and, mostly, day): each run is a zero-copy slice, and
+    each partition's slices are written as one file, in this thread, with no sort or copy.
+
+    Returns each file written (its path relative to ``staged``) with its rows, or ``None`` when the
+    rows were too mixed and Arrow's dataset writer wrote them."""
+    if table.num_rows == 0:
+        return {}
+    runs = _runs(table)
+    if runs is None:
+        stage_table(staged, table_name, table, prefix, use_threads=False)
+        return None
+    written: dict[str, pa.Table] = {}
+    data = table.drop_columns(list(PARTITION_COLUMNS))
+    parts: dict[tuple[str, ...], list[pa.Table]] = {}
+    for values, start, stop in runs:
+        parts.setdefault(values, []).append(data.slice(start, stop - start))
+    for values, slices in parts.items():
+        folder = staged / table_name
+        for col, value in zip(PARTITION_COLUMNS, values, strict=True):
+            folder = folder / f"{col}={quote(value, safe='')}"
+        folder.mkdir(parents=True, exist_ok=True)
+        part = pa.concat_tables(slices)
+        path = folder / f"part-{prefix}-0.parquet"
+        pq.write_table(
+            part,
+            path,
+            compression=COMPRESSION,
+            row_group_size=ROW_GROUP,
+            write_statistics=list(STATISTICS) if table_name == "cloudtrail" else True,
+        )
+        written[str(path.relative_to(staged))] = part
+    return written
 
 
 def write_table(lake: Path, table_name: str, table: pa.Table) -> list[Path]:

@@ -59,6 +59,22 @@ def test_duplicate_events_across_files_and_runs(tmp_path: Path) -> None:
     assert _count(lake) == (30, 30)
 
 
+def test_duplicates_across_batches_of_a_new_partition(tmp_path: Path) -> None:
+    """One file a batch: the second batch's events are checked against the first's, which are
+    still held as the array the worker returned, and against the lake's in a later run."""
+    src, lake = tmp_path / "src", tmp_path / "lake"
+    recs = [record(i) for i in range(30)]
+    delivery_file(src, recs[:20], "a.json.gz")
+    delivery_file(src, recs[15:25], "b.json.gz")
+    delivery_file(src, recs[24:], "c.json.gz")
+    summary = ingest(list(local_objects(src)), lake, batch_files=1)
+    assert (summary.events, summary.duplicates) == (30, 6)
+    delivery_file(src, [*recs[:3], record(30)], "d.json.gz")
+    summary = ingest(list(local_objects(src)), lake, batch_files=1)
+    assert (summary.files_ingested, summary.events, summary.duplicates) == (1, 1, 3)
+    assert _count(lake) == (31, 31)
+
+
 def test_every_input_format(tmp_path: Path) -> None:
     src, lake = tmp_path / "src", tmp_path / "lake"
     src.mkdir()
