@@ -43,7 +43,14 @@ from datetime import UTC, datetime
 from typing import Any
 
 from secpillar.sandbox import ct_identity
-from secpillar.sandbox.ct_params import error_of, read_only, request_parameters, response_elements
+from secpillar.sandbox.ct_params import (
+    additional_event_data,
+    error_of,
+    read_only,
+    request_parameters,
+    resources,
+    response_elements,
+)
 from secpillar.sandbox.ct_route import Operation, Request, identify, signature
 
 log = logging.getLogger(__name__)
@@ -133,11 +140,21 @@ def build_record(req: Request, when: datetime) -> dict[str, Any] | None:
         log.debug("requestParameters of %s not parsed", name, exc_info=True)
         record["requestParameters"] = None
     record["responseElements"] = response_elements(op, req) if error is None else None
+    extra = additional_event_data(op, req)
+    if extra:
+        record["additionalEventData"] = extra
     record.update(
         {
             "requestID": req.extra.get("request_id") or str(uuid.uuid4()),
             "eventID": str(uuid.uuid4()),
             "readOnly": read_only(name),
+        }
+    )
+    touched = resources(op, account, region, record["requestParameters"], record["responseElements"])
+    if touched:
+        record["resources"] = touched
+    record.update(
+        {
             "eventType": "AwsApiCall",
             "managementEvent": True,
             "recipientAccountId": account,

@@ -246,7 +246,10 @@ def _json_params(op: Operation, req: Request) -> dict[str, Any] | None:
         for member, mshape in shape.members.items():
             loc = mshape.serialization.get("location")
             name = mshape.serialization.get("name") or member
-            if loc == "uri" and name in op.labels:
+            if loc is None and name != member and name in value and member not in value:
+                # REST-JSON bodies name members by their wire name (GuardDuty's "enable" is Enable)
+                value[member] = value.pop(name)
+            elif loc == "uri" and name in op.labels:
                 value[member] = _scalar(mshape, op.labels[name])
             elif loc == "querystring" and name in query:
                 value[member] = _scalar(mshape, query[name])
@@ -293,23 +296,92 @@ _EC2_SHAPES: dict[str, Any] = {
 }
 
 
+_EC2_WRAPPED = frozenset({"CreateFlowLogs", "DeleteFlowLogs"})
+"""EC2 calls CloudTrail records in the ``<Op>Request`` form: the query parameters as sent, a list
+element as ``{"content": …, "tag": N}`` (real DeleteFlowLogs records:
+``{"DeleteFlowLogsRequest": {"FlowLogId": {"content": "fl-…", "tag": 1}}}``), and the response as
+its XML elements under ``<Op>Response``."""
+
+
+def _wrapped_request(op: Operation, req: Request) -> dict[str, Any]:
+    params = form_params(req)
+    shape = op.model.input_shape
+    members = {
+        _query_name(m, ms, True): ms
+        for m, ms in (shape.members.items() if isinstance(shape, StructureShape) else ())
+    }
+    out: dict[str, Any] = {}
+    for key in sorted(params, key=lambda k: [int(p) if p.isdigit() else p for p in k.split(".")]):
+        head, _, rest = key.partition(".")
+        mshape = members.get(head)
+        if not rest:
+            value = params[key]
+            scalar = _scalar(mshape, value) if mshape is not None else value
+            out[head] = HIDDEN if _secret(head, mshape) else scalar
+        elif rest.isdigit():
+            item = {"content": params[key], "tag": int(rest)}
+            prior = out.get(head)
+            out[head] = item if prior is None else [*(prior if isinstance(prior, list) else [prior]), item]
+        else:
+            out[key] = params[key]
+    return {f"{op.name}Request": out}
+
+
+def _ec2_describe(params: dict[str, Any], op_name: str) -> dict[str, Any]:
+    """EC2 Describe* calls keep the API's XML names: ``filterSet.items[].valueSet.items[].value``,
+    and DescribeInstances always lists ``instancesSet`` and ``filterSet`` (real records:
+    ``{"instancesSet": {}, "filterSet": {}}`` for a call without parameters)."""
+    filters = params.pop("filters", None)
+    if filters is not None or op_name == "DescribeInstances":
+        items = [
+            {
+                "name": f.get("name"),
+                "valueSet": {"items": [{"value": v} for v in (f.get("values") or {}).get("items", [])]},
+            }
+            for f in (filters or {}).get("items", [])
+        ]
+        params["filterSet"] = {"items": items} if items else {}
+    if op_name == "DescribeInstances":
+        ids = (params.pop("instanceIds", None) or {}).get("items", [])
+        params = {"instancesSet": {"items": [{"instanceId": i} for i in ids]} if ids else {}, **params}
+    return params
+
+
 def request_parameters(op: Operation, req: Request) -> dict[str, Any] | None:
     """CloudTrail's ``requestParameters`` of a call (``None`` when it has none)."""
     if op.service in ("s3", "s3control"):
         return _s3_params(op, req)
     protocol = op.protocol
+    if protocol == "ec2" and op.name in _EC2_WRAPPED:
+        return _wrapped_request(op, req)
     if protocol in ("query", "ec2"):
         shape = op.model.input_shape
         if shape is None:
             return None
         value = _from_query(shape, form_params(req), "", protocol == "ec2")
-        if not isinstance(value, dict):
+        if protocol == "ec2" and op.name.startswith("Describe"):
+            value = _ec2_describe(value if isinstance(value, dict) else {}, op.name)
+        if not isinstance(value, dict) or not value:
             return None
         fix = _EC2_SHAPES.get(op.name) if protocol == "ec2" else None
         return fix(value) if fix else value
     if protocol == "smithy-rpc-v2-cbor":
-        return None
+        return _cbor_params(op, req)
     return _json_params(op, req)
+
+
+def _cbor_params(op: Operation, req: Request) -> dict[str, Any] | None:
+    """RPC v2 CBOR (CloudWatch): the body is a CBOR map of the input's members."""
+    if not req.body:
+        return None
+    from botocore.parsers import RpcV2CBORParser
+
+    parser = RpcV2CBORParser()
+    loaded = parser.parse_data_item(parser.get_peekable_stream_from_bytes(req.body))
+    if not isinstance(loaded, dict) or not loaded:
+        return None
+    result = shaped(op.model.input_shape, loaded)
+    return result if isinstance(result, dict) and result else None
 
 
 def parse_response(op: Operation, req: Request) -> dict[str, Any]:
@@ -335,9 +407,33 @@ def error_of(op: Operation | None, req: Request) -> tuple[str, str] | None:
     return f"HTTP{req.status}", req.response[:200].decode("utf-8", "replace")
 
 
+def _ec2_xml_response(req: Request) -> dict[str, Any] | None:
+    """An EC2 response CloudTrail writes from its XML: ``requestId`` and ``return`` (as
+    ``_return``) of a call without modeled output (ModifySnapshotAttribute, CreateNetworkAclEntry:
+    ``{"requestId": …, "_return": true}``)."""
+    parsed = xml_body(req.response)
+    if not parsed:
+        return None
+    body = next(iter(parsed.values()))
+    if not isinstance(body, dict):
+        return None
+    out: dict[str, Any] = {}
+    if body.get("requestId"):
+        out["requestId"] = body["requestId"]
+    if "return" in body:
+        out["_return"] = body["return"]
+    return out or None
+
+
 def response_elements(op: Operation, req: Request) -> dict[str, Any] | None:
     """CloudTrail's ``responseElements`` of a successful call that changes something."""
-    if read_only(op.name) or op.service in ("s3", "s3control") or op.model.output_shape is None:
+    if read_only(op.name) or op.service in ("s3", "s3control"):
+        return None
+    if op.protocol == "ec2" and op.name in _EC2_WRAPPED:
+        return xml_body(req.response)
+    if op.protocol == "ec2" and op.model.output_shape is None:
+        return _ec2_xml_response(req)
+    if op.model.output_shape is None:
         return None
     try:
         parsed = parse_response(op, req)
@@ -349,3 +445,46 @@ def response_elements(op: Operation, req: Request) -> dict[str, Any] | None:
         request_id = req.extra.get("request_id")
         value = {"requestId": request_id, **value} if request_id else value
     return value if isinstance(value, dict) and value else None
+
+
+def additional_event_data(op: Operation, req: Request) -> dict[str, Any] | None:
+    """S3 records carry how the request was signed and how many bytes moved (Amazon S3 User Guide,
+    "CloudTrail log file entries for Amazon S3": ``SignatureVersion``, ``CipherSuite``,
+    ``AuthenticationMethod``; current records add ``bytesTransferredIn``/``Out`` and ``x-amz-id-2``)."""
+    if op.service not in ("s3", "s3control"):
+        return None
+    presigned = "X-Amz-Credential" in req.query
+    out: dict[str, Any] = {
+        "SignatureVersion": "SigV4",
+        "CipherSuite": "TLS_AES_128_GCM_SHA256",
+        "bytesTransferredIn": len(req.body),
+        "AuthenticationMethod": "QueryString" if presigned else "AuthHeader",
+    }
+    amz_id = req.extra.get("response_headers", {}).get("x-amz-id-2")
+    if amz_id:
+        out["x-amz-id-2"] = amz_id
+    out["bytesTransferredOut"] = len(req.response)
+    return out
+
+
+def resources(
+    op: Operation, account: str, region: str, params: Any, response: Any
+) -> list[dict[str, str]] | None:
+    """The ``resources`` of S3 bucket and KMS key calls (``{"accountId", "type", "ARN"}``, as the S3
+    and KMS guides' example records show)."""
+    if op.service == "s3" and isinstance(params, dict) and isinstance(params.get("bucketName"), str):
+        return [
+            {"accountId": account, "type": "AWS::S3::Bucket", "ARN": f"arn:aws:s3:::{params['bucketName']}"}
+        ]
+    if op.service == "kms":
+        key = ""
+        for source in (response, params):
+            if isinstance(source, dict) and isinstance(source.get("keyId"), str):
+                key = source["keyId"]
+                break
+        if key.startswith("arn:"):
+            return [{"accountId": account, "type": "AWS::KMS::Key", "ARN": key}]
+        if key and not key.startswith("alias/"):
+            arn = f"arn:aws:kms:{region}:{account}:key/{key}"
+            return [{"accountId": account, "type": "AWS::KMS::Key", "ARN": arn}]
+    return None

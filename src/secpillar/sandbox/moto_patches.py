@@ -17,6 +17,10 @@ do against real AWS.
   parsed form/header dict as the payload when the body is empty, so every REST ``GET`` (Lambda,
   GuardDuty, Backup, CloudFront …) failed with ``SignatureDoesNotMatch``; the client signed
   the empty body, so for bodiless GET/HEAD/DELETE the check now hashes that.
+- AWS managed policies: every AWS account has them (``arn:aws:iam::aws:policy/AdministratorAccess``);
+  moto loads all ~1,600 only with ``MOTO_IAM_LOAD_MANAGED_POLICIES`` (seconds per account).
+  ``$SECPILLAR_SANDBOX_AWS_MANAGED_POLICIES=AdministratorAccess,ReadOnlyAccess`` loads just those
+  (the game day's sandbox attaches AdministratorAccess as an attacker would).
 """
 
 from __future__ import annotations
@@ -128,8 +132,40 @@ def patch_iam_auth_empty_body() -> None:
     access_control.IAMRequestBase._create_aws_request = _create_aws_request  # type: ignore[method-assign]
 
 
+MANAGED_POLICIES_ENV = "SECPILLAR_SANDBOX_AWS_MANAGED_POLICIES"
+
+
+def patch_iam_aws_managed_policies() -> None:
+    import json
+    import os
+
+    from moto.iam import models
+
+    original = models.IAMBackend._init_aws_policies
+    if getattr(original, _MARK, False):
+        return
+
+    def _init_aws_policies(self: Any) -> list[Any]:
+        names = [n.strip() for n in os.environ.get(MANAGED_POLICIES_ENV, "").split(",") if n.strip()]
+        loaded: list[Any] = original(self)
+        if loaded or not names:
+            return loaded
+        from moto.iam.aws_managed_policies import aws_managed_policies_data
+
+        data = json.loads(aws_managed_policies_data)
+        return [
+            models.AWSManagedPolicy.from_data(n, self.account_id, self.region_name, data[n])
+            for n in names
+            if n in data
+        ]
+
+    setattr(_init_aws_policies, _MARK, True)
+    models.IAMBackend._init_aws_policies = _init_aws_policies  # type: ignore[method-assign]
+
+
 def apply_all() -> None:
     patch_cloudfront_origins()
     patch_events_default_input()
     patch_s3_secure_transport()
     patch_iam_auth_empty_body()
+    patch_iam_aws_managed_policies()
