@@ -140,10 +140,18 @@ def prepare(con: duckdb.DuckDBPyConnection, since: datetime | None, until: datet
         )
         lo_s, hi_s = int(lo.replace(tzinfo=UTC).timestamp()), int(hi.replace(tzinfo=UTC).timestamp())
         fl_filter = f" WHERE start >= {lo_s} AND start < {hi_s}"
-    for name, where in (("cloudtrail", ct_filter), ("flowlogs", fl_filter)):
-        if sources[name] == name:
-            continue  # the lake has no such view: detections over it will report the error
-        con.execute(f"CREATE OR REPLACE TABLE {WINDOW_SCHEMA}.{name} AS SELECT * FROM {sources[name]}{where}")
+    order = con.execute("SELECT current_setting('preserve_insertion_order')").fetchone()
+    # loading in any order lets both cores insert at once: half the time over 1M events
+    con.execute("SET preserve_insertion_order = false")
+    try:
+        for name, where in (("cloudtrail", ct_filter), ("flowlogs", fl_filter)):
+            if sources[name] == name:
+                continue  # the lake has no such view: detections over it will report the error
+            con.execute(
+                f"CREATE OR REPLACE TABLE {WINDOW_SCHEMA}.{name} AS SELECT * FROM {sources[name]}{where}"
+            )
+    finally:
+        con.execute(f"SET preserve_insertion_order = {bool(order[0]) if order else True}")
     con.execute(f"DELETE FROM {WINDOW_SCHEMA}._window")
     con.execute(f"INSERT INTO {WINDOW_SCHEMA}._window VALUES (?)", [key])
     current = con.execute("SELECT current_setting('search_path')").fetchone()
