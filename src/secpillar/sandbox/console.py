@@ -3,7 +3,8 @@
 :func:`console_login_record` builds the ``ConsoleLogin`` record CloudTrail writes for a sign-in
 (eventSource ``signin.amazonaws.com``, eventType ``AwsConsoleSignIn``, ``responseElements``
 ``{"ConsoleLogin": "Success" | "Failure"}``, ``additionalEventData`` with ``MFAUsed``, and
-``errorMessage`` "Failed authentication" on failure). Root sign-ins are recorded in us-east-1.
+``errorMessage`` "Failed authentication" on failure, when an IAM user's identity has no ARN).
+Root sign-ins are recorded in us-east-1.
 :func:`simulate_console_login` asks a running sandbox to record one over HTTP
 (``POST /secpillar-api/console-login``).
 """
@@ -32,6 +33,13 @@ def console_login_record(
 ) -> dict[str, Any]:
     when = when or datetime.now(UTC)
     account = str(identity.get("accountId"))
+    identity = dict(identity)
+    if identity.get("type") == "Root":
+        identity.setdefault("accessKeyId", "")
+    elif not success:
+        # a failed IAM user sign-in names the user but has no ARN (CloudTrail User Guide examples)
+        identity.pop("arn", None)
+        identity["accessKeyId"] = ""
     extra: dict[str, Any] = {
         "LoginTo": "https://console.aws.amazon.com/console/home?state=hashArgs%23&isauthcode=true",
         "MobileVersion": "No",

@@ -190,7 +190,9 @@ def xml_body(body: bytes) -> dict[str, Any] | None:
         return None
     tag = root.tag.split("}", 1)[-1]
     value = _xml_value(root)
-    inner: dict[str, Any] = value if isinstance(value, dict) else {"value": value}
+    # an empty element (PutBucketLogging's <BucketLoggingStatus/> turning logging off) keeps only its
+    # namespace: {"BucketLoggingStatus": {"xmlns": "http://s3.amazonaws.com/doc/2006-03-01/"}}
+    inner: dict[str, Any] = value if isinstance(value, dict) else ({"value": value} if value else {})
     if root.tag.startswith("{"):
         inner = {"xmlns": root.tag[1:].split("}", 1)[0], **inner}
     return {tag: inner}
@@ -286,7 +288,15 @@ def _nacl_entry(params: dict[str, Any]) -> dict[str, Any]:
     return params
 
 
+def _group_description(params: dict[str, Any]) -> dict[str, Any]:
+    """CreateSecurityGroup's Description is the API's GroupDescription (``groupDescription``)."""
+    if "description" in params:
+        params["groupDescription"] = params.pop("description")
+    return params
+
+
 _EC2_SHAPES: dict[str, Any] = {
+    "CreateSecurityGroup": _group_description,
     "ModifySnapshotAttribute": _permission_change(
         "createVolumePermission", "CREATE_VOLUME_PERMISSION", "groupNames"
     ),
@@ -365,9 +375,9 @@ def request_parameters(op: Operation, req: Request) -> dict[str, Any] | None:
             return None
         fix = _EC2_SHAPES.get(op.name) if protocol == "ec2" else None
         return fix(value) if fix else value
-    if protocol == "smithy-rpc-v2-cbor":
+    if protocol == "smithy-rpc-v2-cbor" and "cbor" in req.headers.get("content-type", ""):
         return _cbor_params(op, req)
-    return _json_params(op, req)
+    return _json_params(op, req)  # JSON, or a CBOR-modelled service called over awsJson (CloudWatch)
 
 
 def _cbor_params(op: Operation, req: Request) -> dict[str, Any] | None:
@@ -386,8 +396,11 @@ def _cbor_params(op: Operation, req: Request) -> dict[str, Any] | None:
 
 def parse_response(op: Operation, req: Request) -> dict[str, Any]:
     """The response as botocore parses it (model member names, typed values)."""
-    parser = create_parser(op.protocol)
     headers = {k: v for k, v in req.extra.get("response_headers", {}).items()}
+    protocol = op.protocol
+    if protocol == "smithy-rpc-v2-cbor" and "json" in str(headers.get("content-type", "")):
+        protocol = "json"  # the client chose the service's awsJson protocol
+    parser = create_parser(protocol)
     response = {"body": req.response, "headers": headers, "status_code": req.status}
     parsed: dict[str, Any] = parser.parse(response, op.model.output_shape)
     return parsed
@@ -420,9 +433,10 @@ def _ec2_xml_response(req: Request) -> dict[str, Any] | None:
     out: dict[str, Any] = {}
     if body.get("requestId"):
         out["requestId"] = body["requestId"]
-    if "return" in body:
-        out["_return"] = body["return"]
-    return out or None
+    # The API reference documents `return` ("true if the request succeeds") for these calls; the
+    # emulator leaves it out of some responses, so a successful call records it as AWS does.
+    out["_return"] = body.get("return", True)
+    return out
 
 
 def response_elements(op: Operation, req: Request) -> dict[str, Any] | None:
