@@ -129,3 +129,11 @@ def _doc_rows() -> set[tuple[str, str, str]]:
 def test_docs_list_the_planted_flaws(demo_run: dict[str, Any]) -> None:
     planted = {(f["check_id"], f["account"], f["resource"]) for f in demo_run["manifest"]["flaws"]}
     assert _doc_rows() == planted
+
+
+def test_demo_ends_with_a_short_game_day(demo_run: dict[str, Any]) -> None:
+    assert "covered techniques detected" in demo_run["stdout"]
+    game = json.loads((demo_run["out"] / "gameday.json").read_text())
+    assert game["summary"]["ran"] >= 5 and game["summary"]["failures"] == []
+    assert [t["id"] for t in game["techniques"] if t["left_behind"]] == []
+    assert game["seconds"] < 15

@@ -42,6 +42,10 @@ def demo(
         )
         options = ScanOptions(endpoint_url=sandbox.url, use_org=True, regions=[REGION], max_workers=workers)
         result = run_with_progress(options)
+        from secpillar.gameday.runner import short_gameday
+
+        with console.status("game day: attacking PROD on purpose"):
+            game = short_gameday(sandbox.url, manifest.accounts)
     info = {
         "started": result.started.isoformat(),
         "seconds": round(result.seconds, 3),
@@ -54,6 +58,10 @@ def demo(
         json.dumps(manifest.to_dict(), indent=2) + "\n", encoding="utf-8"
     )
     console.print(scan_summary(result.inventory, result.findings, result.seconds, top))
+    from secpillar.gameday.render import scorecard, to_json
+
+    (out / "gameday.json").write_text(to_json(game), encoding="utf-8")
+    console.print(scorecard(game))
     console.print(
         f"wrote {', '.join(str(p) for p in paths)} and {out / 'sandbox-manifest.json'} "
         f"({time.monotonic() - t0:.1f}s in all)"

@@ -32,28 +32,22 @@ def _seconds(value: float | None) -> str:
 def scorecard(game: GameDay) -> Group:
     """The console scorecard: one row per technique, then the gaps and a summary line."""
     table = Table(title=f"Game day {game.run_id} on {escape(game.target['label'])}", show_lines=False)
-    for col in (
-        "technique",
-        "ATT&CK",
-        "detected",
-        "by",
-        "to detect",
-        "remediated",
-        "to remediate",
-        "left behind",
-    ):
-        table.add_column(col)
+    table.add_column("technique", overflow="fold", ratio=3)
+    table.add_column("ATT&CK")
+    table.add_column("detected", ratio=1)
+    table.add_column("remediated", ratio=1)
+    table.add_column("left behind", ratio=1)
     for r in game.results:
         if r.status in ("skipped", "not-emulated"):
             detected = Text(r.status, style="dim")
         elif r.status == "prevented":
             detected = Text("prevented", style="green")
         elif r.detected:
-            detected = Text("yes", style="green")
+            detected = Text(f"yes {_seconds(r.seconds_to_detect)}", style="green")
         else:
             detected = Text("MISSED" if r.covered else "no", style="bold red" if r.covered else "red")
         if r.remediated:
-            remediated = Text("yes", style="green")
+            remediated = Text(f"yes {_seconds(r.seconds_to_remediate)}", style="green")
         elif r.expected_responses and r.status == "ran":
             remediated = Text("no", style="red")
         else:
@@ -62,10 +56,7 @@ def scorecard(game: GameDay) -> Group:
             escape(r.id),
             r.attack,
             detected,
-            escape(", ".join(r.detections)),
-            _seconds(r.seconds_to_detect),
             remediated,
-            _seconds(r.seconds_to_remediate),
             Text("; ".join(r.left_behind), style="red") if r.left_behind else Text("nothing", style="dim"),
         )
     s = game.summary()

@@ -395,3 +395,22 @@ class GameDayRunner:
 
 def run_gameday(target: Target, options: RunOptions, progress: Progress | None = None) -> GameDay:
     return GameDayRunner(target, options, progress).run()
+
+
+DEMO_TECHNIQUES = (
+    "aws.defense-evasion.cloudtrail-stop",
+    "aws.defense-evasion.security-group-open-port-22",
+    "aws.collection.s3-bucket-public-policy",
+    "aws.persistence.iam-backdoor-access-key",
+    "aws.impact.kms-key-deletion",
+    "aws.credential-access.console-brute-force",
+)
+"""The short game day ``secpillar demo`` ends with: one technique per defence the demo shows."""
+
+
+def short_gameday(url: str, accounts: Mapping[str, str]) -> GameDay:
+    """:data:`DEMO_TECHNIQUES` against a seeded sandbox that is already running at ``url``."""
+    from secpillar.gameday.target import sandbox_target
+
+    target = sandbox_target(url, dict(accounts))
+    return run_gameday(target, RunOptions(techniques=DEMO_TECHNIQUES, wait=5.0, poll=0.25))
