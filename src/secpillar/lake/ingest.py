@@ -34,7 +34,14 @@ import pyarrow.parquet as pq
 
 from secpillar.lake import manifest
 from secpillar.lake.sources import SourceObject, download
-from secpillar.lake.worker import BatchResult, FileTask, process_batch, scratch_dir, tune_allocator
+from secpillar.lake.worker import (
+    BatchResult,
+    FileTask,
+    process_batch,
+    release_connection,
+    scratch_dir,
+    tune_allocator,
+)
 from secpillar.lake.writer import COMPRESSION, ROW_GROUP, new_run_id, publish
 
 BATCH_FILES = 32
@@ -264,8 +271,11 @@ def _results(
     jobs: list[tuple[str, list[FileTask]]], lake: Path, run: str, scratch: str, workers: int
 ) -> Iterator[BatchResult]:
     if workers <= 1:
-        for batch, tasks in jobs:
-            yield process_batch(str(lake), run, batch, tasks, scratch)
+        try:
+            for batch, tasks in jobs:
+                yield process_batch(str(lake), run, batch, tasks, scratch)
+        finally:
+            release_connection()
         return
     done = 0
     try:
@@ -282,8 +292,11 @@ def _results(
     except BrokenProcessPool:
         # worker processes could not start (e.g. a calling script without a __main__ guard):
         # finish in this process
-        for batch, tasks in jobs[done:]:
-            yield process_batch(str(lake), run, batch, tasks, scratch)
+        try:
+            for batch, tasks in jobs[done:]:
+                yield process_batch(str(lake), run, batch, tasks, scratch)
+        finally:
+            release_connection()
 
 
 def _commit(result: BatchResult, lake: Path, dedup: _Dedup, summary: IngestSummary) -> None:

@@ -18,7 +18,7 @@ import os
 import shutil
 import sys
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, cast
@@ -30,7 +30,7 @@ from isal import isal_zlib
 
 from secpillar.lake import fastpath, flowlogs
 from secpillar.lake.schema import CLOUDTRAIL_SCHEMA, record_to_row, validate_record
-from secpillar.lake.writer import stage_partitioned
+from secpillar.lake.writer import PartitionedWriter, stage_partitioned
 
 
 @dataclass
@@ -213,65 +213,119 @@ def scratch_dir(lake: Path) -> str:
     return tempfile.mkdtemp(prefix=prefix, dir=base)
 
 
+def _write_all(fd: int, data: memoryview) -> int:
+    done = 0
+    while done < len(data):
+        done += os.write(fd, data[done:])
+    return done
+
+
 def _overwrite(path: Path, data: memoryview) -> None:
     """Write ``data`` over the file at ``path`` in place: the pages an earlier batch left there are
     reused, where a new file would be allocated (and zeroed) page by page."""
     fd = os.open(path, os.O_WRONLY | os.O_CREAT, 0o600)
     try:
-        done = 0
-        while done < len(data):
-            done += os.write(fd, data[done:])
-        os.ftruncate(fd, len(data))
+        os.ftruncate(fd, _write_all(fd, data))
     finally:
         os.close(fd)
 
 
-_Staged = tuple[FileTask, Path, bool]
-"""A delivery file's records staged for DuckDB: (task, path, NDJSON rather than an array)."""
+class _Scratch:
+    """The record files DuckDB reads for one batch: the NDJSON of every one-line delivery file
+    in one file (one file to open and bind, its pages reused batch after batch), the records
+    array of any other delivery file in a file of its own."""
 
+    def __init__(self, folder: Path) -> None:
+        self.folder = folder
+        self.lines_path = folder / "batch.ndjson"
+        self.lines: list[FileTask] = []
+        self.arrays: list[tuple[FileTask, Path]] = []
+        self._fd = -1
+        self.size = 0
 
-def _read_staged(con: duckdb.DuckDBPyConnection, files: list[_Staged]) -> pa.Table:
-    return fastpath.read_records(
-        con, lines=[p for _t, p, nd in files if nd], arrays=[p for _t, p, nd in files if not nd]
-    )
+    def add(self, task: FileTask, data: bytes) -> bool:
+        """Stage a delivery file's records; ``False`` when ``data`` is not a delivery file."""
+        lines = fastpath.records_lines(data)
+        if lines is not None:
+            if self._fd < 0:
+                self._fd = os.open(self.lines_path, os.O_WRONLY | os.O_CREAT, 0o600)
+            if self.size:
+                self.size += _write_all(self._fd, memoryview(b"\n"))
+            self.size += _write_all(self._fd, lines)
+            self.lines.append(task)
+            return True
+        array = fastpath.records_array(data)
+        if array is None:
+            return False
+        path = self.folder / f"array-{len(self.arrays)}.json"
+        _overwrite(path, array)
+        self.arrays.append((task, path))
+        return True
+
+    def close(self) -> None:
+        if self._fd >= 0:
+            os.ftruncate(self._fd, self.size)
+            os.close(self._fd)
+            self._fd = -1
+
+    def read_all(self, con: duckdb.DuckDBPyConnection) -> pa.Table:
+        self.close()
+        lines = [self.lines_path] if self.lines else []
+        return fastpath.read_records(con, lines=lines, arrays=[p for _t, p in self.arrays])
+
+    def read_each(
+        self, con: duckdb.DuckDBPyConnection
+    ) -> Iterator[tuple[FileTask, pa.Table | None, str | None]]:
+        """File by file (after :meth:`read_all` failed): a file DuckDB rejects yields its error."""
+        one = self.folder / "one.ndjson"
+        for task in self.lines:
+            lines = fastpath.records_lines(read_bytes(task.path))
+            assert lines is not None
+            _overwrite(one, lines)
+            yield self._read(con, task, lines=[one])
+        for task, path in self.arrays:
+            yield self._read(con, task, arrays=[path])
+
+    @staticmethod
+    def _read(
+        con: duckdb.DuckDBPyConnection,
+        task: FileTask,
+        lines: Sequence[Path] = (),
+        arrays: Sequence[Path] = (),
+    ) -> tuple[FileTask, pa.Table | None, str | None]:
+        try:
+            return task, fastpath.read_records(con, lines=lines, arrays=arrays), None
+        except duckdb.Error as exc:
+            return task, None, str(exc).splitlines()[0]
 
 
 def _iter_fast(
-    con: duckdb.DuckDBPyConnection, staged: list[_Staged]
+    con: duckdb.DuckDBPyConnection, scratch: _Scratch
 ) -> Iterator[tuple[FileTask | None, pa.Table | None, str | None]]:
-    """Tables from the staged record files: all at once, else file by file (a file DuckDB
-    rejects yields its error instead)."""
-    if not staged:
+    """Tables from the staged records: all at once, else file by file (a file DuckDB rejects
+    yields its error instead)."""
+    if not scratch.lines and not scratch.arrays:
         return
     try:
-        yield None, _read_staged(con, staged), None
+        yield None, scratch.read_all(con), None
         return
     except duckdb.Error:
         pass
-    for item in staged:
-        try:
-            yield item[0], _read_staged(con, [item]), None
-        except duckdb.Error as exc:
-            yield item[0], None, str(exc).splitlines()[0]
+    yield from scratch.read_each(con)
 
 
 def _read_one(
     task: FileTask,
-    tmp_path: Path,
     out: FileOutcome,
     result: BatchResult,
     quarantine: _RecordQuarantine,
     tables: list[pa.Table],
     flow_tables: list[pa.Table],
-    staged: list[_Staged],
+    scratch: _Scratch,
 ) -> None:
     """Recognise one file; CloudTrail delivery files are left for the vectorized read."""
     data = read_bytes(task.path)
-    lines = fastpath.records_lines(data)
-    records = lines if lines is not None else fastpath.records_array(data)
-    if records is not None:
-        _overwrite(tmp_path, records)
-        staged.append((task, tmp_path, lines is not None))
+    if scratch.add(task, data):
         out.kind = "cloudtrail"
         return
     if flowlogs.looks_like_flowlog(data[:512]):
@@ -287,6 +341,66 @@ def _read_one(
         tables.append(pa.Table.from_pylist(rows, schema=CLOUDTRAIL_SCHEMA))
 
 
+_CONNECTIONS: dict[int, duckdb.DuckDBPyConnection] = {}
+"""This process's DuckDB connection, by process id (a forked child never uses its parent's)."""
+
+
+def _connection() -> duckdb.DuckDBPyConnection:
+    """This process's DuckDB connection (one thread), kept from batch to batch."""
+    con = _CONNECTIONS.get(os.getpid())
+    if con is None:
+        con = duckdb.connect(config={"threads": 1})
+        con.execute("SET enable_progress_bar = false")
+        _CONNECTIONS.clear()
+        _CONNECTIONS[os.getpid()] = con
+    return con
+
+
+def release_connection() -> None:
+    """Close the connection :func:`process_batch` keeps (when batches ran in this process)."""
+    con = _CONNECTIONS.pop(os.getpid(), None)
+    if con is not None:
+        con.close()
+
+
+CHUNK_BYTES = 64 << 20
+"""Records text DuckDB reads at a time (~50,000 events): each chunk's rows are written out before
+the next is read, so a worker's memory stays small and is reused from chunk to chunk."""
+
+
+def _read_chunk(
+    con: duckdb.DuckDBPyConnection,
+    scratch: _Scratch,
+    ctx: _BatchContext,
+) -> None:
+    for failed, table, _error in _iter_fast(con, scratch):
+        if table is None:
+            if failed is not None:
+                ctx.result.quarantined_records += _fallback(
+                    ctx.lake, ctx.run, failed, ctx.outcomes[failed.source_id], ctx.quarantine, ctx.tables
+                )
+            continue
+        good, bad_rows = _split_invalid(table)
+        source = failed.source_id if failed is not None else "(one of the batch's files)"
+        for row in bad_rows.to_pylist():
+            ctx.quarantine.add(source, "missing or malformed eventID/eventTime/eventName", row)
+        ctx.result.quarantined_records += bad_rows.num_rows
+        ctx.cloudtrail.add(good)
+
+
+@dataclass
+class _BatchContext:
+    lake: Path
+    run: str
+    result: BatchResult
+    quarantine: _RecordQuarantine
+    outcomes: dict[str, FileOutcome]
+    cloudtrail: PartitionedWriter
+    tables: list[pa.Table] = field(default_factory=list)
+    """CloudTrail rows read record by record (events, NDJSON, fallbacks)."""
+    flow_tables: list[pa.Table] = field(default_factory=list)
+
+
 def process_batch(
     lake_str: str, run: str, batch: str, tasks: list[FileTask], scratch: str | None = None
 ) -> BatchResult:
@@ -297,56 +411,46 @@ def process_batch(
     lake = Path(lake_str)
     staged = lake / ".staging" / run / batch
     result = BatchResult(batch, str(staged))
-    quarantine = _RecordQuarantine(lake, run, batch)
-    con = duckdb.connect(config={"threads": 1})
-    con.execute("SET enable_progress_bar = false")
+    ctx = _BatchContext(
+        lake,
+        run,
+        result,
+        _RecordQuarantine(lake, run, batch),
+        {t.source_id: FileOutcome(t.source_id, t.version) for t in tasks},
+        PartitionedWriter(staged, "cloudtrail", batch, keep_ids=True),
+    )
+    con = _connection()
     own_tmp = scratch is None
-    tmp = scratch_dir(lake) if scratch is None else os.path.join(scratch, f"p{os.getpid()}")
-    os.makedirs(tmp, exist_ok=True)
-    tables: list[pa.Table] = []
-    flow_tables: list[pa.Table] = []
-    staged_records: list[_Staged] = []
-    outcomes = {t.source_id: FileOutcome(t.source_id, t.version) for t in tasks}
+    tmp = Path(scratch_dir(lake) if scratch is None else os.path.join(scratch, f"p{os.getpid()}"))
+    tmp.mkdir(parents=True, exist_ok=True)
+    records = _Scratch(tmp)
     try:
-        for i, task in enumerate(tasks):
-            out = outcomes[task.source_id]
+        for task in tasks:
+            out = ctx.outcomes[task.source_id]
             try:
-                scratch_file = Path(tmp) / f"{i}.json"
-                _read_one(task, scratch_file, out, result, quarantine, tables, flow_tables, staged_records)
+                _read_one(task, out, result, ctx.quarantine, ctx.tables, ctx.flow_tables, records)
             except (ValueError, OSError, flowlogs.FlowLogError, UnicodeDecodeError) as exc:
                 out.error = str(exc)[:500]
                 quarantine_file(lake, run, task, out.error)
-        for failed, table, _error in _iter_fast(con, staged_records):
-            if table is None:
-                if failed is not None:
-                    result.quarantined_records += _fallback(
-                        lake, run, failed, outcomes[failed.source_id], quarantine, tables
-                    )
-                continue
-            good, bad_rows = _split_invalid(table)
-            source = failed.source_id if failed is not None else "(one of the batch's files)"
-            for row in bad_rows.to_pylist():
-                quarantine.add(source, "missing or malformed eventID/eventTime/eventName", row)
-            result.quarantined_records += bad_rows.num_rows
-            tables.append(good)
-        if tables:
-            ct = pa.concat_tables(tables)
-            result.events = ct.num_rows
-            written = stage_partitioned(staged, "cloudtrail", ct, batch)
-            if written is not None:
-                result.event_ids = {
-                    path: part.column("eventid").combine_chunks() for path, part in written.items()
-                }
-        if flow_tables:
-            fl = pa.concat_tables(flow_tables)
+            if records.size >= CHUNK_BYTES:
+                _read_chunk(con, records, ctx)
+                records = _Scratch(tmp)
+        _read_chunk(con, records, ctx)
+        if ctx.tables:
+            ctx.cloudtrail.add(pa.concat_tables(ctx.tables))
+        result.events = ctx.cloudtrail.rows
+        result.event_ids = ctx.cloudtrail.close()
+        if ctx.flow_tables:
+            fl = pa.concat_tables(ctx.flow_tables)
             result.flows = fl.num_rows
             stage_partitioned(staged, "flowlogs", fl, batch)
     finally:
-        quarantine.close()
-        con.close()
+        ctx.cloudtrail.close()
+        ctx.quarantine.close()
+        records.close()
         if own_tmp:
             shutil.rmtree(tmp, ignore_errors=True)
-    result.outcomes = [outcomes[t.source_id] for t in tasks]
+    result.outcomes = [ctx.outcomes[t.source_id] for t in tasks]
     return result
 
 

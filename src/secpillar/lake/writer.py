@@ -27,7 +27,7 @@ STATISTICS = (
 """CloudTrail columns whose row-group min/max statistics are written (the ones queries filter
 on); statistics of the JSON text and other nested columns cost time and prune nothing."""
 MAX_RUNS = 256
-"""More runs of partition values than this in one table: let Arrow's dataset writer sort them out."""
+"""More runs of partition values than this in one table: sort the rows first."""
 
 
 def new_run_id() -> str:
@@ -73,8 +73,8 @@ def stage_table(
 
 def _runs(table: pa.Table) -> list[tuple[tuple[str, ...], int, int]] | None:
     """(partition values, start, stop) of each run of rows with the same partition values, or
-    ``None`` when some value is null or empty (Arrow's writer has a rule for those) or the rows
-    are too mixed to be worth slicing."""
+    ``None`` when some value is null or empty (Arrow's writer has a rule for those) or there are
+    more than :data:`MAX_RUNS` runs."""
     keys = [table.column(p).combine_chunks() for p in PARTITION_COLUMNS]
     n = table.num_rows
     for k in keys:
@@ -92,42 +92,85 @@ def _runs(table: pa.Table) -> list[tuple[tuple[str, ...], int, int]] | None:
     return [(tuple(str(k[s].as_py()) for k in keys), s, e) for s, e in zip(starts, stops, strict=True)]
 
 
-def stage_partitioned(
-    staged: Path, table_name: str, table: pa.Table, prefix: str
-) -> dict[str, pa.Table] | None:
-    """:func:`stage_table` for a table whose rows come in runs of the same partition values (a
-    delivery file holds one account, Region and, mostly, day): each run is a zero-copy slice, and
-    each partition's slices are written as one file, in this thread, with no sort or copy.
+class PartitionedWriter:
+    """Tables appended to Hive-partitioned Parquet under ``staged/table_name``, as :func:`stage_table`
+    lays it out, one file per partition and a row group per append, each file written by this
+    thread as the rows come.
 
-    Returns each file written (its path relative to ``staged``) with its rows, or ``None`` when the
-    rows were too mixed and Arrow's dataset writer wrote them."""
-    if table.num_rows == 0:
-        return {}
-    runs = _runs(table)
-    if runs is None:
-        stage_table(staged, table_name, table, prefix, use_threads=False)
-        return None
-    written: dict[str, pa.Table] = {}
-    data = table.drop_columns(list(PARTITION_COLUMNS))
-    parts: dict[tuple[str, ...], list[pa.Table]] = {}
-    for values, start, stop in runs:
-        parts.setdefault(values, []).append(data.slice(start, stop - start))
-    for values, slices in parts.items():
-        folder = staged / table_name
-        for col, value in zip(PARTITION_COLUMNS, values, strict=True):
-            folder = folder / f"{col}={quote(value, safe='')}"
-        folder.mkdir(parents=True, exist_ok=True)
-        part = pa.concat_tables(slices)
-        path = folder / f"part-{prefix}-0.parquet"
-        pq.write_table(
-            part,
-            path,
-            compression=COMPRESSION,
-            row_group_size=ROW_GROUP,
-            write_statistics=list(STATISTICS) if table_name == "cloudtrail" else True,
-        )
-        written[str(path.relative_to(staged))] = part
-    return written
+    Rows come in runs of the same partition values (a delivery file holds one account, Region
+    and, mostly, day): each run is a zero-copy slice, with no sort or copy. Rows too mixed are
+    sorted first; a null or empty partition value goes to Arrow's dataset writer, which has its
+    own name for it."""
+
+    def __init__(self, staged: Path, table_name: str, prefix: str, keep_ids: bool = False) -> None:
+        self.staged, self.table_name, self.prefix = staged, table_name, prefix
+        self.rows = 0
+        self._writers: dict[tuple[str, ...], tuple[str, pq.ParquetWriter]] = {}
+        self._ids: dict[str, list[pa.ChunkedArray]] | None = {} if keep_ids else None
+        self._others = 0
+
+    def add(self, table: pa.Table) -> None:
+        if table.num_rows == 0:
+            return
+        self.rows += table.num_rows
+        runs = _runs(table)
+        if runs is None:
+            table = table.sort_by([(c, "ascending") for c in PARTITION_COLUMNS])
+            runs = _runs(table)
+        if runs is None:
+            self._others += 1
+            stage_table(
+                self.staged, self.table_name, table, f"{self.prefix}-{self._others}", use_threads=False
+            )
+            return
+        data = table.drop_columns(list(PARTITION_COLUMNS))
+        parts: dict[tuple[str, ...], list[pa.Table]] = {}
+        for values, start, stop in runs:
+            parts.setdefault(values, []).append(data.slice(start, stop - start))
+        for values, slices in parts.items():
+            part = pa.concat_tables(slices)
+            rel, writer = self._writer(values, part.schema)
+            writer.write_table(part, row_group_size=ROW_GROUP)
+            if self._ids is not None:
+                self._ids.setdefault(rel, []).append(part.column("eventid"))
+
+    def _writer(self, values: tuple[str, ...], schema: pa.Schema) -> tuple[str, pq.ParquetWriter]:
+        if values not in self._writers:
+            folder = self.staged / self.table_name
+            for col, value in zip(PARTITION_COLUMNS, values, strict=True):
+                folder = folder / f"{col}={quote(value, safe='')}"
+            folder.mkdir(parents=True, exist_ok=True)
+            path = folder / f"part-{self.prefix}-0.parquet"
+            writer = pq.ParquetWriter(
+                path,
+                schema,
+                compression=COMPRESSION,
+                write_statistics=list(STATISTICS) if self.table_name == "cloudtrail" else True,
+            )
+            self._writers[values] = (str(path.relative_to(self.staged)), writer)
+        return self._writers[values]
+
+    def close(self) -> dict[str, pa.Array] | None:
+        """Finish the files; returns the ``eventid`` column of each file written here (its path
+        relative to ``staged``) when asked to keep them, else ``None``."""
+        for _rel, writer in self._writers.values():
+            writer.close()
+        self._writers.clear()
+        if self._ids is None:
+            return None
+        return {
+            rel: pa.chunked_array([c for col in cols for c in col.chunks]).combine_chunks()
+            for rel, cols in self._ids.items()
+        }
+
+
+def stage_partitioned(staged: Path, table_name: str, table: pa.Table, prefix: str) -> None:
+    """:func:`stage_table` through a :class:`PartitionedWriter`."""
+    writer = PartitionedWriter(staged, table_name, prefix)
+    try:
+        writer.add(table)
+    finally:
+        writer.close()
 
 
 def write_table(lake: Path, table_name: str, table: pa.Table) -> list[Path]:
