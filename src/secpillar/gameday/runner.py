@@ -194,14 +194,14 @@ class GameDayRunner:
         )
         try:
             regions = {self.target.region, "us-east-1"} | {r for t in self.techniques for r in t.regions}
+            before = self._scan() if self.options.rescan else None
             self.feed = TrailFeed(self.target.trail, work, work / "lake", regions, self._flush(), started)
-            self.feed.mark_existing()
+            self.feed.mark_existing()  # what was delivered before (the scan's calls too) is not ours
             self.responder = (
                 LocalResponder(self.rules, self.target.clients, work / "respond")
                 if self.options.respond == "local"
                 else None
             )
-            before = self._scan() if self.options.rescan else None
             hooks = self._hooks()
             for technique in self.techniques:
                 if self.progress.on_start:
