@@ -18,6 +18,7 @@ rest).
 from __future__ import annotations
 
 import os
+import resource
 import shutil
 import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
@@ -68,6 +69,8 @@ class IngestSummary:
     recovered_files: int = 0
     """Files of a killed run's half-published batch that were removed before starting."""
     seconds: float = 0.0
+    cpu_seconds: float = 0.0
+    """CPU time (user + system) of this process and of the worker processes' batches."""
     quarantine: list[str] = field(default_factory=list)
     """``source: reason`` of every quarantined file."""
 
@@ -213,6 +216,7 @@ def ingest(
     ``workers`` > 1 runs batches in that many worker processes (the CLI passes
     :func:`default_workers`); the default, 1, works in this process."""
     started = time.perf_counter()
+    cpu_started = _cpu_seconds()
     lake.mkdir(parents=True, exist_ok=True)
     summary = IngestSummary(run=new_run_id())
     fetch = None if s3_client is None else (lambda obj, dest: download(s3_client, obj, dest))
@@ -244,6 +248,7 @@ def ingest(
             dedup.close()
             shutil.rmtree(run_dir, ignore_errors=True)
     summary.seconds = time.perf_counter() - started
+    summary.cpu_seconds += _cpu_seconds() - cpu_started
     return summary
 
 
@@ -299,7 +304,14 @@ def _results(
             release_connection()
 
 
+def _cpu_seconds() -> float:
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
+
+
 def _commit(result: BatchResult, lake: Path, dedup: _Dedup, summary: IngestSummary) -> None:
+    if result.pid != os.getpid():  # a worker process's time (this process's own is counted at the end)
+        summary.cpu_seconds += result.cpu_seconds
     staged = Path(result.staged)
     kept, dropped = dedup.apply(staged, result.event_ids)
     summary.events += kept

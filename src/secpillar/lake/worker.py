@@ -15,6 +15,7 @@ import gzip
 import hashlib
 import json
 import os
+import resource
 import shutil
 import sys
 import tempfile
@@ -62,6 +63,10 @@ class BatchResult:
     event_ids: dict[str, pa.Array] | None = None
     """The ``eventid`` column of each staged CloudTrail file (path relative to ``staged``), so
     that de-duplication need not read the files back (``None``: read them)."""
+    pid: int = 0
+    """The process that did the work."""
+    cpu_seconds: float = 0.0
+    """CPU time (user + system) the batch took in that process."""
 
 
 def _quarantine_dir(lake: Path, run: str) -> Path:
@@ -408,9 +413,10 @@ def process_batch(
 
     ``scratch`` (:func:`scratch_dir`) is where the process keeps its record files from batch to
     batch (removed by the caller); without it a folder is made and removed for this batch."""
+    started = _cpu_seconds()
     lake = Path(lake_str)
     staged = lake / ".staging" / run / batch
-    result = BatchResult(batch, str(staged))
+    result = BatchResult(batch, str(staged), pid=os.getpid())
     ctx = _BatchContext(
         lake,
         run,
@@ -451,7 +457,13 @@ def process_batch(
         if own_tmp:
             shutil.rmtree(tmp, ignore_errors=True)
     result.outcomes = [ctx.outcomes[t.source_id] for t in tasks]
+    result.cpu_seconds = _cpu_seconds() - started
     return result
+
+
+def _cpu_seconds() -> float:
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
 
 
 def _fallback(
