@@ -43,14 +43,8 @@ from datetime import UTC, datetime
 from typing import Any
 
 from secpillar.sandbox import ct_identity
-from secpillar.sandbox.ct_params import (
-    additional_event_data,
-    error_of,
-    read_only,
-    request_parameters,
-    resources,
-    response_elements,
-)
+from secpillar.sandbox.ct_extras import additional_event_data, resources
+from secpillar.sandbox.ct_params import error_of, read_only, request_parameters, response_elements
 from secpillar.sandbox.ct_route import Operation, Request, identify, signature
 
 log = logging.getLogger(__name__)
