@@ -72,3 +72,16 @@ def test_confirmed_endpoint_runs_detects_remediates_and_cleans_up(
     assert t["left_behind"] == []
     groups = aws_client("ec2").describe_security_groups()["SecurityGroups"]
     assert not [g for g in groups if g["GroupName"].startswith("secpillar-gd-")]
+
+
+def test_aws_managed_policies_are_opt_in(aws_client: Any) -> None:
+    """A plain sandbox has no AWS managed policies (moto loads them only when asked); the game day's
+    sandbox asks for AdministratorAccess (SECPILLAR_SANDBOX_AWS_MANAGED_POLICIES), which the
+    e2e game day attaches."""
+    from botocore.exceptions import ClientError
+
+    iam = aws_client("iam")
+    iam.create_user(UserName="plain")
+    with pytest.raises(ClientError) as err:
+        iam.attach_user_policy(UserName="plain", PolicyArn="arn:aws:iam::aws:policy/AdministratorAccess")
+    assert err.value.response["Error"]["Code"] == "NoSuchEntity"
