@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import os
 import shutil
 import uuid
@@ -19,13 +20,15 @@ STAGING = ".staging"
 COMPRESSION = "snappy"
 """Parquet codec: every engine reads it, and it is the cheapest to write."""
 ROW_GROUP = 128 * 1024
-STATISTICS = (
-    "eventtime", "eventsource", "eventname", "awsregion", "sourceipaddress", "errorcode", "eventid",
-    "readonly", "eventtype", "recipientaccountid", "useridentity.type", "useridentity.arn",
-    "useridentity.accountid", "useridentity.accesskeyid",
-)  # fmt: skip
-"""CloudTrail columns whose row-group min/max statistics are written (the ones queries filter
-on); statistics of the JSON text and other nested columns cost time and prune nothing."""
+MIN_ROW_GROUP = 64 * 1024
+"""A partition's rows are held until there are this many (or the file ends), then written as
+one row group."""
+STATISTICS = ("eventtime", "eventname", "eventsource")
+"""CloudTrail columns whose row-group min/max statistics are written: ``eventtime`` prunes time
+windows; the others are cheap. Statistics of the other columns (IDs, ARNs, JSON text) prune
+nothing and cost about a tenth of the writing."""
+NO_DICTIONARY = ("eventid", "requestid", "sharedeventid")
+"""CloudTrail columns never dictionary-encoded: unique by definition."""
 MAX_RUNS = 256
 """More runs of partition values than this in one table: sort the rows first."""
 
@@ -92,10 +95,26 @@ def _runs(table: pa.Table) -> list[tuple[tuple[str, ...], int, int]] | None:
     return [(tuple(str(k[s].as_py()) for k in keys), s, e) for s, e in zip(starts, stops, strict=True)]
 
 
+def _dictionary_columns(schema: pa.Schema) -> list[str]:
+    """Parquet's leaf column paths of ``schema`` (``useridentity.arn``,
+    ``resources.list.element.arn``…) less :data:`NO_DICTIONARY`."""
+    key = schema.to_string()
+    if key not in _LEAVES:
+        buf = io.BytesIO()
+        pq.write_table(schema.empty_table(), buf)
+        parquet_schema = pq.ParquetFile(pa.BufferReader(buf.getvalue())).schema
+        paths = [parquet_schema.column(i).path for i in range(len(parquet_schema))]
+        _LEAVES[key] = [p for p in paths if p not in NO_DICTIONARY]
+    return _LEAVES[key]
+
+
+_LEAVES: dict[str, list[str]] = {}
+
+
 class PartitionedWriter:
     """Tables appended to Hive-partitioned Parquet under ``staged/table_name``, as :func:`stage_table`
-    lays it out, one file per partition and a row group per append, each file written by this
-    thread as the rows come.
+    lays it out, one file per partition, each file written by this thread as the rows come, in
+    row groups of at least :data:`MIN_ROW_GROUP` rows (but the last).
 
     Rows come in runs of the same partition values (a delivery file holds one account, Region
     and, mostly, day): each run is a zero-copy slice, with no sort or copy. Rows too mixed are
@@ -106,6 +125,7 @@ class PartitionedWriter:
         self.staged, self.table_name, self.prefix = staged, table_name, prefix
         self.rows = 0
         self._writers: dict[tuple[str, ...], tuple[str, pq.ParquetWriter]] = {}
+        self._held: dict[tuple[str, ...], tuple[list[pa.Table], int]] = {}
         self._ids: dict[str, list[pa.ChunkedArray]] | None = {} if keep_ids else None
         self._others = 0
 
@@ -124,15 +144,20 @@ class PartitionedWriter:
             )
             return
         data = table.drop_columns(list(PARTITION_COLUMNS))
-        parts: dict[tuple[str, ...], list[pa.Table]] = {}
         for values, start, stop in runs:
-            parts.setdefault(values, []).append(data.slice(start, stop - start))
-        for values, slices in parts.items():
-            part = pa.concat_tables(slices)
-            rel, writer = self._writer(values, part.schema)
-            writer.write_table(part, row_group_size=ROW_GROUP)
-            if self._ids is not None:
-                self._ids.setdefault(rel, []).append(part.column("eventid"))
+            held, rows = self._held.get(values, ([], 0))
+            held.append(data.slice(start, stop - start))
+            self._held[values] = (held, rows + stop - start)
+            if rows + stop - start >= MIN_ROW_GROUP:
+                self._flush(values)
+
+    def _flush(self, values: tuple[str, ...]) -> None:
+        held, _rows = self._held.pop(values)
+        part = pa.concat_tables(held)
+        rel, writer = self._writer(values, part.schema)
+        writer.write_table(part, row_group_size=ROW_GROUP)
+        if self._ids is not None:
+            self._ids.setdefault(rel, []).append(part.column("eventid"))
 
     def _writer(self, values: tuple[str, ...], schema: pa.Schema) -> tuple[str, pq.ParquetWriter]:
         if values not in self._writers:
@@ -141,11 +166,13 @@ class PartitionedWriter:
                 folder = folder / f"{col}={quote(value, safe='')}"
             folder.mkdir(parents=True, exist_ok=True)
             path = folder / f"part-{self.prefix}-0.parquet"
+            cloudtrail = self.table_name == "cloudtrail"
             writer = pq.ParquetWriter(
                 path,
                 schema,
                 compression=COMPRESSION,
-                write_statistics=list(STATISTICS) if self.table_name == "cloudtrail" else True,
+                write_statistics=list(STATISTICS) if cloudtrail else True,
+                use_dictionary=_dictionary_columns(schema) if cloudtrail else True,
             )
             self._writers[values] = (str(path.relative_to(self.staged)), writer)
         return self._writers[values]
@@ -153,6 +180,8 @@ class PartitionedWriter:
     def close(self) -> dict[str, pa.Array] | None:
         """Finish the files; returns the ``eventid`` column of each file written here (its path
         relative to ``staged``) when asked to keep them, else ``None``."""
+        for values in list(self._held):
+            self._flush(values)
         for _rel, writer in self._writers.values():
             writer.close()
         self._writers.clear()
