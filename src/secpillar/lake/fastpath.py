@@ -2,17 +2,17 @@
 per-record Python.
 
 A CloudTrail delivery file is one JSON object ``{"Records":[{…},{…}]}``. After gunzip, the bytes
-between the first ``[`` and the last ``]`` are a JSON array of the records. When the file is
-compact (one line, as CloudTrail writes it) :func:`records_lines` turns that array into NDJSON, one
-record a line, by replacing each ``},{"<first key>":`` between records with ``}\n{"<first key>":``
-(no parse: a ``{"`` cannot occur inside a JSON string, and a replacement inside a nested array
-leaves lines that are not JSON, which the reader rejects). DuckDB's JSON reader parses NDJSON
-about a quarter faster than the same records as an array, and parses either in one pass straight
-into typed columns: the record's camelCase keys, free-form objects kept as JSON text. The Arrow
-result gets the Athena table's lowercase names (:data:`secpillar.lake.schema.CLOUDTRAIL_FIELDS`)
-by a zero-copy type view, and the partition columns come from the same SELECT. A file the reader
-rejects falls back to the pure path (:func:`secpillar.lake.schema.record_to_row`), record by
-record, so that one bad record is quarantined instead of the file.
+between the first ``[`` and the last ``]`` are a JSON array of the records. :func:`records_lines`
+turns that array into NDJSON, one record a line, by replacing each ``},{"<first key>":`` between
+records with ``}\n{"<first key>":`` (no parse: a ``{"`` cannot occur inside a JSON string, and a
+file where the replacement goes wrong leaves lines that are not JSON, which the reader rejects).
+DuckDB's JSON reader parses NDJSON about a quarter faster than the same records as an array, and
+parses either in one pass straight into typed columns: the record's camelCase keys, free-form
+objects kept as JSON text. The Arrow result gets the Athena table's lowercase names
+(:data:`secpillar.lake.schema.CLOUDTRAIL_FIELDS`) by a zero-copy type view, and the partition
+columns come from the same SELECT. A file the reader rejects is read again as an array, then
+falls back to the pure path (:func:`secpillar.lake.schema.record_to_row`), record by record, so
+that one bad record is quarantined instead of the file.
 """
 
 from __future__ import annotations
@@ -50,21 +50,19 @@ def records_array(data: bytes) -> memoryview | None:
 
 
 def records_lines(data: bytes) -> memoryview | None:
-    """The records of a one-line ``{"Records": [...]}`` document as NDJSON, one record a line
-    (``None`` when the document is not one line or its first record does not start with a
-    simple key; :func:`records_array` then serves).
+    """The records of a ``{"Records": [...]}`` document as NDJSON, one record a line, when its
+    first record starts ``{"K":`` (``None`` otherwise; :func:`records_array` then serves).
 
     Each ``},{"K":`` (``K`` the first record's first key, ``eventVersion`` in CloudTrail's files)
     becomes ``}\\n{"K":``. Outside strings that sequence only occurs between two objects of an
     array (``"`` cannot occur unescaped inside a string); between records it is the split wanted,
-    inside a nested array it leaves a line whose brackets do not balance, which DuckDB rejects, so
-    the file falls back to the pure path and is never silently misread. Records that start with
-    another key stay on their neighbour's line, which DuckDB rejects as well."""
+    inside a nested array it leaves a line whose brackets do not balance, which DuckDB rejects.
+    Records that start with another key, or whitespace between records, leave two records or a
+    trailing comma on a line, and a newline inside a record (pretty-printed JSON) leaves half
+    records: DuckDB rejects all of these as well, so a file is never silently misread; it is read
+    again as an array, then record by record."""
     head = _FIRST_KEY.match(data[:160])
     if head is None or _SUFFIX.search(data[-64:]) is None:
-        return None
-    end = data.rindex(b"]")
-    if data.find(b"\n", 0, end) >= 0:
         return None
     key = head.group(2)
     lines = data.replace(b'},{"' + key + b'":', b'}\n{"' + key + b'":')

@@ -109,39 +109,48 @@ def default_workers() -> int:
     return os.cpu_count() or 1
 
 
+RUN_IDS_LIMIT = 1 << 20
+"""EventIDs of one partition kept as Arrow arrays at most; past that, a Python set."""
+
+
 class _Dedup:
     """De-duplication by eventID, partition by partition: an event always lands in the partition
     its own fields name, so only the lake's partitions this run touches are read (their eventIDs
-    are cached for the run). The IDs of a partition that is new to the lake and seen once in
-    the run stay an Arrow array (checked for repeats in C) until a second batch reaches it."""
+    are cached for the run). A partition new to the lake keeps this run's IDs as Arrow arrays,
+    checked for repeats in C (``unique``, ``is_in``), until one repeats or there are too many;
+    then, as for a partition already in the lake, a Python set decides event by event."""
 
     def __init__(self, lake: Path) -> None:
         self.lake = lake
         self.seen: dict[str, set[str]] = {}
-        self.pending: dict[str, pa.Array] = {}
+        self.run_ids: dict[str, list[pa.Array]] = {}
 
     def _known(self, key: str) -> set[str]:
         if key not in self.seen:
-            pending = self.pending.pop(key, None)
-            if pending is not None:  # the partition holds only what this run put there
-                self.seen[key] = set(pending.to_pylist())
-                return self.seen[key]
             ids: set[str] = set()
-            existing = self.lake / key
-            if existing.is_dir():
-                for f in existing.glob("*.parquet"):
+            run_ids = self.run_ids.pop(key, None)
+            if run_ids is not None:  # the partition holds only what this run put there
+                for arr in run_ids:
+                    ids.update(arr.to_pylist())
+            elif (self.lake / key).is_dir():
+                for f in (self.lake / key).glob("*.parquet"):
                     ids.update(pq.read_table(f, columns=["eventid"]).column("eventid").to_pylist())
             self.seen[key] = ids
         return self.seen[key]
 
-    def _first_sight(self, key: str, ids: pa.Array) -> bool:
-        """Whether ``ids`` are the first of a partition new to the lake, with no repeats (then
-        they are remembered as they are)."""
-        if key in self.seen or key in self.pending or (self.lake / key).is_dir():
+    def _all_new(self, key: str, ids: pa.Array) -> bool:
+        """Whether ``ids``, bound for a partition new to the lake, repeat neither each other nor
+        this run's IDs there (then they join those)."""
+        if key in self.seen or (key not in self.run_ids and (self.lake / key).is_dir()):
             return False
-        if ids.null_count or len(pc.unique(ids)) != len(ids):
+        known = self.run_ids.get(key, [])
+        if ids.null_count or sum(len(a) for a in known) + len(ids) > RUN_IDS_LIMIT:
             return False
-        self.pending[key] = ids
+        if len(pc.unique(ids)) != len(ids):
+            return False
+        if known and pc.any(pc.is_in(ids, value_set=pa.concat_arrays(known))).as_py():
+            return False
+        self.run_ids[key] = [*known, ids]
         return True
 
     def apply(self, staged: Path, event_ids: dict[str, pa.Array] | None = None) -> tuple[int, int]:
@@ -154,7 +163,7 @@ class _Dedup:
             column = given.get(str(f.relative_to(staged)))
             if column is None:
                 column = pq.read_table(f, columns=["eventid"]).column("eventid").combine_chunks()
-            if self._first_sight(key, column):
+            if self._all_new(key, column):
                 kept += len(column)
                 continue
             known = self._known(key)
@@ -184,7 +193,7 @@ class _Dedup:
 
     def close(self) -> None:
         self.seen.clear()
-        self.pending.clear()
+        self.run_ids.clear()
 
 
 def _tasks(

@@ -282,12 +282,18 @@ class _Scratch:
         self, con: duckdb.DuckDBPyConnection
     ) -> Iterator[tuple[FileTask, pa.Table | None, str | None]]:
         """File by file (after :meth:`read_all` failed): a file DuckDB rejects yields its error."""
-        one = self.folder / "one.ndjson"
+        one = self.folder / "one.json"
         for task in self.lines:
-            lines = fastpath.records_lines(read_bytes(task.path))
+            data = read_bytes(task.path)
+            lines = fastpath.records_lines(data)
             assert lines is not None
             _overwrite(one, lines)
-            yield self._read(con, task, lines=[one])
+            got = self._read(con, task, lines=[one])
+            array = fastpath.records_array(data)
+            if got[1] is None and array is not None:  # not one record a line after all
+                _overwrite(one, array)
+                got = self._read(con, task, arrays=[one])
+            yield got
         for task, path in self.arrays:
             yield self._read(con, task, arrays=[path])
 

@@ -47,14 +47,14 @@ def test_ndjson_path_gives_the_same_rows(tmp_path: Path) -> None:
 @pytest.mark.parametrize(
     "data",
     [
-        json.dumps({"Records": RECORDS[:2]}, indent=1).encode(),  # not one line
+        json.dumps({"Records": RECORDS[:2]}, indent=1).encode(),  # pretty-printed
         b'{"Records":[]}',
         b'{"Records":[{ "eventVersion":"1.08"}]}',  # first key not right after the brace
         b'{"Records":[["not", "an object"]]}',
         b'{"detail-type":"AWS API Call via CloudTrail","detail":{}}',
     ],
 )
-def test_records_lines_only_for_one_line_delivery_files(data: bytes) -> None:
+def test_records_lines_only_for_delivery_files_with_a_simple_first_key(data: bytes) -> None:
     assert fastpath.records_lines(data) is None
 
 
@@ -91,6 +91,23 @@ def test_records_that_start_with_another_key_are_not_merged(tmp_path: Path) -> N
     reordered = {"eventID": RECORDS[1]["eventID"], **RECORDS[1]}
     records = [RECORDS[0], reordered, RECORDS[2]]
     assert _ingest_rows(tmp_path, records) == sorted(_pure(records), key=lambda r: r["eventid"])
+
+
+def test_whitespace_between_records_is_caught(tmp_path: Path) -> None:
+    """A newline between records (the file is not one line): the lines DuckDB gets end in a
+    comma, it rejects them, and the file is read as an array instead."""
+    data = _doc(RECORDS[:3]).replace(b'},{"eventVersion"', b'},\n {"eventVersion"')
+    lines = fastpath.records_lines(data)
+    assert lines is not None
+    path = tmp_path / "r.ndjson"
+    path.write_bytes(lines)
+    with pytest.raises(duckdb.Error):
+        fastpath.read_records(duckdb.connect(), lines=[path])
+    src, lake = tmp_path / "src", tmp_path / "lake"
+    src.mkdir()
+    (src / "d.json").write_bytes(data)
+    summary = ingest(list(local_objects(src)), lake)
+    assert (summary.events, summary.records_quarantined) == (3, 0)
 
 
 def _partitioned(rows: list[tuple[str, str, str]]) -> pa.Table:
