@@ -99,12 +99,13 @@ def select_sql(source: str) -> str:
     cols = [f"CAST({_q(f.key)} AS VARCHAR)" if f.kind == "json" else _q(f.key) for f in CLOUDTRAIL_FIELDS]
     account = f"COALESCE({_q('recipientAccountId')}, {_q('userIdentity')}.{_q('accountId')}, '{UNKNOWN}')"
     region = f"COALESCE({_q('awsRegion')}, '{UNKNOWN}')"
-    day = f"COALESCE(substr({_q('eventTime')}, 1, 10), '{UNKNOWN}')"
+    day = f"COALESCE(left({_q('eventTime')}, 10), '{UNKNOWN}')"
     cols += [f"{account} AS account", f"{region} AS region", f"{day} AS date"]
     t = _q("eventTime")
+    # 19 characters or more, '-' 5th and 8th, 'T' 11th (validate_record's rule)
     valid = (
-        f"({_q('eventID')} IS NOT NULL AND {_q('eventName')} IS NOT NULL AND length({t}) >= 19 "
-        f"AND substr({t}, 5, 1) = '-' AND substr({t}, 8, 1) = '-' AND substr({t}, 11, 1) = 'T') AS {VALID}"
+        f"COALESCE({_q('eventID')} IS NOT NULL AND {_q('eventName')} IS NOT NULL "
+        f"AND {t} LIKE '____-__-__T________%', false) AS {VALID}"
     )
     return f"SELECT {', '.join(cols)}, {valid} FROM {source}"
 

@@ -93,6 +93,17 @@ def test_records_that_start_with_another_key_are_not_merged(tmp_path: Path) -> N
     assert _ingest_rows(tmp_path, records) == sorted(_pure(records), key=lambda r: r["eventid"])
 
 
+@pytest.mark.parametrize("missing", ["eventTime", "eventID", "eventName"])
+def test_records_without_the_required_fields_are_quarantined(tmp_path: Path, missing: str) -> None:
+    bad = {k: v for k, v in RECORDS[1].items() if k != missing}
+    lines = fastpath.records_lines(_doc([RECORDS[0], bad]))
+    assert lines is not None
+    path = tmp_path / "r.ndjson"
+    path.write_bytes(lines)
+    valid = fastpath.read_records(duckdb.connect(), lines=[path]).column(fastpath.VALID).to_pylist()
+    assert valid == [True, False]
+
+
 def test_whitespace_between_records_is_caught(tmp_path: Path) -> None:
     """A newline between records (the file is not one line): the lines DuckDB gets end in a
     comma, it rejects them, and the file is read as an array instead."""
