@@ -53,6 +53,7 @@ from secpillar.lake.fastpath import _read_type
 from secpillar.lake.ingest import IngestSummary, default_workers, ingest
 from secpillar.lake.schema import CLOUDTRAIL_FIELDS
 from secpillar.lake.sources import local_objects
+from secpillar.lake.worker import tune_allocator
 
 ACCOUNTS = ["111111111111", "222222222222", "333333333333", "444444444444"]
 REGIONS = ["us-east-1", "us-east-1", "us-east-1", "eu-west-1", "us-west-2"]
@@ -240,8 +241,9 @@ def floor(
     paths: list[str], workers: int, fn: Callable[[str], tuple[int, float]] = _gunzip
 ) -> tuple[float, float, int]:
     """Seconds and CPU seconds to gunzip every file in ``workers`` processes (started beforehand,
-    fresh, so that the bench's own memory does not weigh on them), and the largest file's size."""
-    with ProcessPoolExecutor(workers, mp_context=get_context("spawn")) as pool:
+    fresh, so that the bench's own memory does not weigh on them, with the heap settings of the
+    ingest's workers), and the largest file's size."""
+    with ProcessPoolExecutor(workers, mp_context=get_context("spawn"), initializer=tune_allocator) as pool:
         list(pool.map(_ready, range(workers * 4)))
         t = time.perf_counter()
         done = list(pool.map(fn, paths, chunksize=4))
