@@ -10,12 +10,11 @@ from __future__ import annotations
 import ipaddress
 import threading
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit, urlunsplit
 
-import boto3
-import botocore.session
-from botocore.config import Config
+if TYPE_CHECKING:  # boto3 is imported when a session is made, not when this module is (iac needs none)
+    import boto3
 
 DEFAULT_REGION = "us-east-1"
 # Services whose client must not get the account id prepended to the host (S3 Control);
@@ -56,6 +55,8 @@ def base_session(
 ) -> boto3.Session:
     """A session from a profile, the environment, or (for an endpoint with no credentials
     configured) the sandbox's dummy credentials."""
+    import boto3
+
     session = (
         boto3.Session(profile_name=profile, region_name=region)
         if profile
@@ -74,6 +75,9 @@ def sibling_session(base: Any, **kwargs: Any) -> boto3.Session:
     """A session with other credentials (``kwargs``, as for ``boto3.Session``) that shares
     ``base``'s botocore data loader: otherwise every session parses each service's model and
     endpoint rules again, about 70 MB per account of an organization scan."""
+    import boto3
+    import botocore.session
+
     core = botocore.session.Session()
     base_core = getattr(base, "_session", None)
     if base_core is not None:
@@ -100,6 +104,8 @@ class ClientFactory:
         self._local.cache = cache
         key = (service, region, attempts)
         if key not in cache:
+            from botocore.config import Config
+
             cfg = Config(
                 retries={"mode": "adaptive", "max_attempts": attempts or 8},
                 max_pool_connections=self.max_pool,
