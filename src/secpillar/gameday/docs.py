@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from secpillar.docgen import rewrite, splice
 from secpillar.gameday import load_all
 from secpillar.gameday.technique import Technique
 
@@ -41,14 +42,11 @@ def table() -> str:
 
 def render(page: str) -> str:
     """``page`` with the text between the markers replaced by the current table."""
-    head, _, rest = page.partition(BEGIN)
-    _, _, tail = rest.partition(END)
-    return f"{head}{BEGIN}\n{table()}\n{END}{tail}"
+    return splice(page, BEGIN, END, table())
 
 
 def main() -> None:
-    path = Path("docs/gameday.md")
-    path.write_text(render(path.read_text(encoding="utf-8")), encoding="utf-8")
+    rewrite(Path("docs/gameday.md"), render)
 
 
 if __name__ == "__main__":
