@@ -7,29 +7,18 @@ import json
 import os
 import subprocess
 import sys
-import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import boto3
 import pytest
+from tests.functional.moto_auth import set_auth
 
 from secpillar.sandbox.seed import SeedOrg, create_organization, policy
 from secpillar.sandbox.server import SandboxProcess
 
 pytestmark = pytest.mark.functional
-
-
-def _set_auth(url: str, count: str) -> None:
-    req = urllib.request.Request(
-        f"{url}/moto-api/reset-auth",
-        data=count.encode(),
-        method="POST",
-        headers={"Content-Type": "text/plain"},
-    )
-    with urllib.request.urlopen(req, timeout=10):
-        pass
 
 
 @pytest.fixture(scope="module")
@@ -62,11 +51,11 @@ def restricted() -> Iterator[dict[str, Any]]:
             ),
         )
         key = iam.create_access_key(UserName="scanner")["AccessKey"]
-        _set_auth(proc.url, "0")
+        set_auth(proc.url, "0")
         try:
             yield {"url": proc.url, "org": org, "key": key}
         finally:
-            _set_auth(proc.url, "inf")
+            set_auth(proc.url, "inf")
 
 
 def _scan(env_key: dict[str, Any], url: str, out: Path, *extra: str) -> subprocess.CompletedProcess[str]:

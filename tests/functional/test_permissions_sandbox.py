@@ -18,7 +18,6 @@ import json
 import os
 import subprocess
 import sys
-import urllib.request
 from collections import defaultdict
 from collections.abc import Iterator
 from pathlib import Path
@@ -26,6 +25,7 @@ from typing import Any
 
 import boto3
 import pytest
+from tests.functional.moto_auth import set_auth
 
 from secpillar.aws.actions import iam_action
 from secpillar.aws.org import discover
@@ -55,17 +55,6 @@ MOTO_DIALECT: dict[str, str] = {
 }
 
 
-def _set_auth(url: str, count: str) -> None:
-    req = urllib.request.Request(
-        f"{url}/moto-api/reset-auth",
-        data=count.encode(),
-        method="POST",
-        headers={"Content-Type": "text/plain"},
-    )
-    with urllib.request.urlopen(req, timeout=10):
-        pass
-
-
 @pytest.fixture(scope="module")
 def sandbox() -> Iterator[dict[str, Any]]:
     with SandboxProcess() as proc:
@@ -73,7 +62,7 @@ def sandbox() -> Iterator[dict[str, Any]]:
         try:
             yield {"url": proc.url, "manifest": manifest}
         finally:
-            _set_auth(proc.url, "inf")
+            set_auth(proc.url, "inf")
 
 
 @pytest.fixture(scope="module")
@@ -211,7 +200,7 @@ def test_a_scan_under_only_the_generated_policy_has_no_access_denied_gap(
     )
     cmd = [sys.executable, "-m", "secpillar.cli.main", "scan", "--endpoint-url", sandbox["url"], "--org"]
     cmd += ["--role", AUDIT_ROLE, "--regions", REGION, "--out", str(tmp_path), "--format", "json"]
-    _set_auth(sandbox["url"], "0")
+    set_auth(sandbox["url"], "0")
     try:
         proc = subprocess.run(cmd, capture_output=True, text=True, env=env, timeout=300, check=False)
         # Enforcement is real: the scanner may not write, and a role lacking one action gets a gap.
@@ -238,7 +227,7 @@ def test_a_scan_under_only_the_generated_policy_has_no_access_denied_gap(
         ctx = CollectContext(logs, "LOGS", REGION, factory, GapSink())
         list(S3Collector().collect(ctx))
     finally:
-        _set_auth(sandbox["url"], "inf")
+        set_auth(sandbox["url"], "inf")
     assert proc.returncode == 0, proc.stderr[-3000:]
     lacking_gaps = {(g.kind.value, g.operation) for g in ctx.sink.gaps}
     assert ("denied", "get_bucket_policy") in lacking_gaps, lacking_gaps
