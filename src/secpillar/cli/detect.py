@@ -60,10 +60,14 @@ def _console_report(alerts: list[Alert], result: RunResult, skipped: list[Skippe
     else:
         console.print(f"no alerts ({ran} detections ran)")
     for err in result.errors:
-        err_console.print(f"[yellow]detection {escape(err.detection_id)} failed:[/] {escape(err.message)}")
+        err_console.print(
+            f"[yellow]detection {escape(err.detection_id)} failed:[/] {escape(err.message)}",
+            soft_wrap=True,
+        )
     for s in skipped:
         err_console.print(
-            f"[yellow]sigma rule not converted:[/] {escape(s.rule)} ({escape(s.path)}): {escape(s.reason)}"
+            f"[yellow]sigma rule not converted:[/] {escape(s.rule)} ({escape(s.path)}): {escape(s.reason)}",
+            soft_wrap=True,
         )
 
 
