@@ -60,6 +60,11 @@ def known_service(prefix: str) -> bool:
 
 def action_info(action: str) -> ActionInfo | None:
     """What the catalogue knows of ``service:Action`` (case-insensitive), or None."""
+    return _action_info(action.lower())
+
+
+@functools.lru_cache(maxsize=32768)
+def _action_info(action: str) -> ActionInfo | None:
     svc, _, name = action.partition(":")
     svc = svc.lower()
     canon = _index().get(svc, {}).get(name.lower())

@@ -23,7 +23,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from secpillar.iam.catalogue import ACCESS_LEVELS, action_info, expand
+from secpillar.iam.catalogue import ACCESS_LEVELS, ActionInfo, action_info, expand
 from secpillar.iam.evaluate import PolicySet, Request, evaluate
 from secpillar.iam.exposure_context import (
     ANY_SERVICE,
@@ -199,24 +199,27 @@ def targets(org: OrgIam) -> list[Target]:
 
 
 @functools.cache
-def _service_actions(service: str) -> tuple[str, ...]:
-    return tuple(expand(f"{service}:*"))
+def _candidates(service: str, resource_type: str, trust: bool) -> tuple[tuple[str, ActionInfo], ...]:
+    """(lower-case action, catalogue entry) of the actions a policy of this kind can grant: the
+    service's actions that act on the target's resource kind (the trust actions for a trust policy)."""
+    names: Sequence[str] = TRUST_ACTIONS if trust else (tuple(expand(f"{service}:*")) if service else ())
+    kinds = set(RESOURCE_KINDS.get(resource_type, ()))
+    out = []
+    for a in names:
+        info = action_info(a)
+        if info is None or (kinds and not kinds & set(info.resource_types)):
+            continue
+        out.append((a.lower(), info))
+    return tuple(out)
 
 
 def target_actions(t: Target) -> list[tuple[str, str]]:
     """(action, access level) of every catalogued action some Allow statement of the policy names."""
-    if t.trust:
-        cands: Sequence[str] = TRUST_ACTIONS
-    else:
-        parts = t.arn.split(":")
-        cands = _service_actions(parts[2]) if len(parts) > 2 else ()
-    kinds = set(RESOURCE_KINDS.get(t.resource_type, ()))
+    parts = t.arn.split(":")
+    service = "" if t.trust or len(parts) <= 2 else parts[2]
     out = []
-    for a in cands:
-        info = action_info(a)
-        if info is None or (kinds and not kinds & set(info.resource_types)):
-            continue
-        if any(st.allow for st in t.policy.for_action(a.lower())):
+    for low, info in _candidates(service, t.resource_type, bool(t.trust)):
+        if any(st.allow for st in t.policy.for_action(low)):
             out.append((info.action, info.access_level))
     return out
 
