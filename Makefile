@@ -5,6 +5,9 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 PYTEST_ARGS ?=
+# Test files run on one worker process per core (pytest-xdist; a file stays on one worker, so its
+# module fixtures - sandboxes, demo runs - are built once). PYTEST_WORKERS=0 runs them in-process.
+PYTEST_WORKERS ?= auto
 
 .PHONY: demo test lint typecheck unit bench clean chromium
 
@@ -25,7 +28,7 @@ typecheck: $(STAMP)
 	$(BIN)/mypy
 
 test: $(STAMP) lint typecheck chromium
-	$(BIN)/python -m pytest -q $(PYTEST_ARGS)
+	$(BIN)/python -m pytest -q -n $(PYTEST_WORKERS) --dist loadfile $(PYTEST_ARGS)
 
 # The HTML report's e2e test opens the report in headless Chromium (Debian's package; root here and in CI).
 chromium:

@@ -27,10 +27,9 @@ def _cli(*args: str) -> subprocess.CompletedProcess[str]:
 
 
 @pytest.fixture(scope="module")
-def scanned(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
-    out = tmp_path_factory.mktemp("iam-demo")
-    proc = _cli("demo", "--out", str(out))
-    assert proc.returncode == 0, proc.stderr[-3000:]
+def scanned(demo_out: dict[str, Any]) -> dict[str, Any]:
+    out = demo_out["out"]
+    assert demo_out["rc"] == 0, demo_out["stderr"][-3000:]
     manifest = json.loads((out / "sandbox-manifest.json").read_text())
     return {"inventory": str(out / "inventory.json"), "manifest": manifest, "accounts": manifest["accounts"]}
 

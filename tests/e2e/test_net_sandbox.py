@@ -1,5 +1,5 @@
 """`secpillar net` on the seeded sandbox: exposure and isolation find the planted paths and only
-those (one seed + scan for the module, then the CLI reads the written inventory)."""
+those (the CLI reads the inventory the session's `secpillar demo` wrote)."""
 
 from __future__ import annotations
 
@@ -11,24 +11,15 @@ from typing import Any
 
 import pytest
 
-from secpillar.cli.common import write_outputs
-from secpillar.sandbox.seed import REGION, seed
-from secpillar.sandbox.server import SandboxProcess
-from secpillar.scan import ScanOptions, run_scan
-
 pytestmark = pytest.mark.e2e
 
 
 @pytest.fixture(scope="module")
-def inventory(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    out = tmp_path_factory.mktemp("net")
-    with SandboxProcess() as sandbox:
-        seed(sandbox.url)
-        result = run_scan(
-            ScanOptions(endpoint_url=sandbox.url, use_org=True, regions=[REGION], checks=["aws.net.*"])
-        )
-    write_outputs(out, ["json"], result.findings, result.inventory, {})
-    return out / "inventory.json"
+def inventory(demo_out: dict[str, Any]) -> Path:
+    """The inventory.json of the session's `secpillar demo` (the seeded organization, every check)."""
+    assert demo_out["rc"] == 0, demo_out["stderr"][-3000:]
+    path: Path = demo_out["out"] / "inventory.json"
+    return path
 
 
 def net(*args: str) -> tuple[int, Any]:
