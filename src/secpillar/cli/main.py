@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import importlib
+import os
 import sys
 from typing import Any
 
@@ -83,8 +84,29 @@ def __getattr__(name: str) -> Any:
     raise AttributeError(name)
 
 
+#: commands that leave nothing behind for the interpreter to tidy (no threads, servers, temporary
+#: folders or open files once they return): the process ends at once instead of tearing down every
+#: module and object, which costs `secpillar iac` ~0.2 s of a ~1 s run (a pre-commit hook pays it on
+#: every commit). Other commands exit the ordinary way.
+_QUICK_EXIT = frozenset({"iac"})
+
+
 def main() -> None:
-    build_app(only=_requested(sys.argv[1:]))()
+    only = _requested(sys.argv[1:])
+    try:
+        build_app(only=only)()
+    except SystemExit as done:
+        if only not in _QUICK_EXIT:
+            raise
+        code = done.code if isinstance(done.code, int) else (0 if done.code is None else 1)
+        if done.code is not None and not isinstance(done.code, int):
+            print(done.code, file=sys.stderr)
+        try:
+            sys.stdout.flush()
+            sys.stderr.flush()
+        except (OSError, ValueError):  # a closed pipe (`secpillar iac . | head`): nothing left to say
+            code = code or 1
+        os._exit(code)
 
 
 if __name__ == "__main__":
