@@ -33,7 +33,7 @@ def demo(
     deliberate flaws), scans every account, prints the summary and writes the output folder."""
     t0 = time.monotonic()
     with SandboxProcess() as sandbox:
-        err_console.print(f"sandbox started at {sandbox.url}")
+        err_console.print(f"sandbox started at {sandbox.url}", soft_wrap=True)
         with console.status("seeding the example organization"):
             manifest = seed(sandbox.url)
         err_console.print(

@@ -154,7 +154,7 @@ def detect(
     if save and result.alerts:
         path, written = write_findings(root, result.alerts)
         if path is not None and output_format == "console":
-            err_console.print(f"wrote {written} new finding(s) to {path}")
+            err_console.print(f"wrote {written} new finding(s) to {path}", soft_wrap=True)
     if output_format == "json":
         payload: dict[str, Any] = {
             "lake": str(root),

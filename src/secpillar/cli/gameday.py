@@ -123,7 +123,7 @@ def run(
     else:
         console.print(scorecard(game))
         if html is not None:
-            console.print(f"scorecard written to {html}")
+            console.print(f"scorecard written to {html}", soft_wrap=True)
     if game.failures():
         raise typer.Exit(EXIT_FINDINGS)
 

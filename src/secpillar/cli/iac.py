@@ -99,7 +99,7 @@ def iac(
         out.mkdir(parents=True, exist_ok=True)
         for name, text in outputs.items():
             (out / name).write_text(text, encoding="utf-8")
-        err_console.print(f"wrote {', '.join(str(out / n) for n in outputs)}")
+        err_console.print(f"wrote {', '.join(str(out / n) for n in outputs)}", soft_wrap=True)
     else:
         for text in outputs.values():
             typer.echo(text)
@@ -136,7 +136,8 @@ def _print_console(result: object) -> None:
     summary.append(f", {passes} PASS, {result.count(Status.MUTED)} MUTED, {len(result.unknown)} unknown")
     summary.append(" until apply")
     roots = f" in {len(result.roots)} root modules" if len(result.roots) > 1 else ""
-    summary.append(f" — {result.resource_count} resources{roots} in {result.seconds:.2f}s")
+    noun = "resource" if result.resource_count == 1 else "resources"
+    summary.append(f" — {result.resource_count} {noun}{roots} in {result.seconds:.2f}s")
     console.print(summary)
     for w in result.warnings:
         err_console.print(Text(f"warning: {w}", style="yellow"))

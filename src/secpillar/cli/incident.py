@@ -229,7 +229,7 @@ def report_cmd(
     from secpillar.respond.changes import write_private
 
     write_private(output, text)
-    err_console.print(f"wrote {output}", markup=False)
+    err_console.print(f"wrote {output}", markup=False, soft_wrap=True)
 
 
 @app.command("list")
@@ -251,4 +251,4 @@ def keygen_cmd(
     from secpillar.incident.record import generate_key_file
 
     generate_key_file(path)
-    console.print(f"wrote key {path} (mode 0600)", markup=False)
+    console.print(f"wrote key {path} (mode 0600)", markup=False, soft_wrap=True)

@@ -26,7 +26,7 @@ def _seed(url: str, manifest: Path | None) -> None:
     console.print(f"seeded accounts {names}; {len(result.flaws)} planted flaws")
     if manifest is not None:
         manifest.write_text(json.dumps(result.to_dict(), indent=2) + "\n", encoding="utf-8")
-        console.print(f"manifest written to {manifest}")
+        console.print(f"manifest written to {manifest}", soft_wrap=True)
 
 
 @app.command()

@@ -184,7 +184,7 @@ def scan(
     if out is not None:
         paths = write_outputs(out, formats, result.findings, result.inventory, info)
         paths += reports_cli.write(out, extra.files)
-        err_console.print(f"wrote {', '.join(str(p) for p in paths)}")
+        err_console.print(f"wrote {', '.join(str(p) for p in paths)}", soft_wrap=True)
     if lake is not None:
         from secpillar.lake.posture import write_scan_findings
         from secpillar.lake.store import resolve_lake
