@@ -25,8 +25,9 @@ import subprocess
 import sys
 import tempfile
 import time
-import venv
 from pathlib import Path
+
+from _peer import peer_tool
 
 HERE = Path(__file__).parent
 VENV = HERE / ".venv-checkov"
@@ -201,18 +202,6 @@ def generate(folder: Path, units: int) -> int:
     return text.count('\nresource "')
 
 
-def ensure_checkov() -> Path:
-    exe = VENV / "bin" / "checkov"
-    if exe.exists():
-        return exe
-    print(f"installing Checkov into {VENV} (once) …", flush=True)
-    started = time.perf_counter()
-    venv.EnvBuilder(with_pip=True, clear=True).create(VENV)
-    subprocess.run([str(VENV / "bin" / "pip"), "install", "-q", "checkov"], check=True)
-    print(f"  installed in {time.perf_counter() - started:.0f}s", flush=True)
-    return exe
-
-
 def timed(cmd: list[str], repeat: int, env: dict[str, str] | None = None) -> tuple[float, str]:
     best, out = float("inf"), ""
     for _ in range(repeat):
@@ -307,7 +296,7 @@ def main() -> None:
     ap.add_argument("--repeat", type=int, default=3, help="best of N runs per tool (default 3)")
     ap.add_argument("--keep", type=Path, help="generate into this folder and keep it")
     args = ap.parse_args()
-    checkov = ensure_checkov()
+    checkov = peer_tool(VENV, "checkov", "checkov")
     compiled = byte_compile()
     tmp = Path(tempfile.mkdtemp(prefix="iac-bench-"))
     folder = args.keep or tmp / "tf"

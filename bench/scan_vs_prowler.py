@@ -50,11 +50,12 @@ import subprocess
 import sys
 import tempfile
 import time
-import venv
 from collections import defaultdict
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+
+from _peer import peer_tool
 
 HERE = Path(__file__).parent
 VENV = HERE / ".venv-prowler"
@@ -388,18 +389,6 @@ class Scope:
             return cls(sorted({p for ps in SERVICES.values() for p in ps}), [])
         subset = set(services.split(","))
         return cls(sorted(subset), sorted(s for s, p in SERVICES.items() if p[0] in subset))
-
-
-def ensure_prowler() -> Path:
-    exe = VENV / "bin" / "prowler"
-    if exe.exists():
-        return exe
-    print(f"installing Prowler into {VENV} (once, a few minutes) …", flush=True)
-    started = time.perf_counter()
-    venv.EnvBuilder(with_pip=True, clear=True).create(VENV)
-    subprocess.run([str(VENV / "bin" / "pip"), "install", "-q", "prowler"], check=True)
-    print(f"  installed in {time.perf_counter() - started:.0f}s", flush=True)
-    return exe
 
 
 def start_sandbox(work: Path, flags: list[str]) -> Sandbox:
@@ -757,7 +746,7 @@ def main() -> None:
     ap.add_argument("--moto-errors", action="store_true", help="keep moto's 500 for APIs it does not serve")
     ap.add_argument("--keep", type=Path, help="write both tools' outputs here and keep them")
     args = ap.parse_args()
-    exe = ensure_prowler()
+    exe = peer_tool(VENV, "prowler", "prowler", "a few minutes")
     version = subprocess.run(
         [str(exe), "--version"], capture_output=True, text=True, check=False
     ).stdout.strip()
