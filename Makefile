@@ -5,9 +5,9 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 PYTEST_ARGS ?=
-# Test files run on one worker process per core (pytest-xdist; a file stays on one worker, so its
+# Test files run on one worker process per CPU, at most 8 (pytest-xdist; a file stays on one worker, so its
 # module fixtures - sandboxes, demo runs - are built once). PYTEST_WORKERS=0 runs them in-process.
-PYTEST_WORKERS ?= auto
+PYTEST_WORKERS ?= $(shell $(PYTHON) -c "import os; print(min(8, len(os.sched_getaffinity(0))))" 2>/dev/null || echo 2)
 
 .PHONY: demo test lint typecheck unit bench clean chromium
 
