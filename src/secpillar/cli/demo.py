@@ -64,5 +64,6 @@ def demo(
     console.print(scorecard(game))
     console.print(
         f"wrote {', '.join(str(p) for p in paths)} and {out / 'sandbox-manifest.json'} "
-        f"({time.monotonic() - t0:.1f}s in all)"
+        f"({time.monotonic() - t0:.1f}s in all)",
+        soft_wrap=True,
     )
