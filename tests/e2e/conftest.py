@@ -4,13 +4,12 @@ part, ~25 s); nothing reads the sandbox after the demo has stopped it."""
 
 from __future__ import annotations
 
-import subprocess
-import sys
 import time
 from pathlib import Path
 from typing import Any
 
 import pytest
+from tests.cli_process import run_cli
 
 
 @pytest.fixture(scope="session")
@@ -18,13 +17,7 @@ def demo_out(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
     """rc, stdout, stderr, seconds and the output folder of one `secpillar demo --out DIR`."""
     out: Path = tmp_path_factory.mktemp("demo")
     t0 = time.monotonic()
-    proc = subprocess.run(
-        [sys.executable, "-m", "secpillar.cli.main", "demo", "--out", str(out)],
-        capture_output=True,
-        text=True,
-        timeout=600,
-        check=False,
-    )
+    proc = run_cli("demo", "--out", str(out), timeout=600)
     return {
         "rc": proc.returncode,
         "stdout": proc.stdout,

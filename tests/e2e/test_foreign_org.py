@@ -4,13 +4,12 @@ relies on nothing but the AWS APIs. This seeder uses plain boto3 only."""
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 from collections.abc import Iterator
 from typing import Any
 
 import boto3
 import pytest
+from tests.cli_process import run_cli
 
 from secpillar.sandbox.server import SandboxProcess
 
@@ -56,9 +55,8 @@ def foreign(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]
             ],
         )
         out = tmp_path_factory.mktemp("foreign")
-        cmd = [sys.executable, "-m", "secpillar.cli.main", "scan", "--endpoint-url", url, "--org"]
-        cmd += ["--regions", "us-east-1", "--out", str(out), "--format", "json"]
-        run = subprocess.run(cmd, capture_output=True, text=True, timeout=300, check=False)
+        run = run_cli("scan", "--endpoint-url", url, "--org", "--regions", "us-east-1", "--out", str(out),
+                      "--format", "json")  # fmt: skip
         yield {"account": acct, "sg": sg, "vpc": vpc, "run": run, "out": out}
 
 

@@ -9,7 +9,6 @@ import json
 import re
 import shutil
 import subprocess
-import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -17,6 +16,7 @@ from typing import Any
 
 import boto3
 import pytest
+from tests.cli_process import run_cli
 
 from secpillar.sandbox.seed import REGION, seed
 from secpillar.sandbox.server import SandboxProcess
@@ -49,18 +49,7 @@ CHROMIUM_FLAGS = [
 
 
 def _scan(url: str, *args: str) -> subprocess.CompletedProcess[str]:
-    cmd = [
-        sys.executable,
-        "-m",
-        "secpillar.cli.main",
-        "scan",
-        "--endpoint-url",
-        url,
-        "--org",
-        "--regions",
-        REGION,
-    ]
-    return subprocess.run([*cmd, *args], capture_output=True, text=True, timeout=300, check=False)
+    return run_cli("scan", "--endpoint-url", url, "--org", "--regions", REGION, *args)
 
 
 @pytest.fixture(scope="module")

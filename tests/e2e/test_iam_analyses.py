@@ -5,25 +5,14 @@ escalation path planted by the escalation seeder is found on its principal and e
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 from pathlib import Path
 from typing import Any
 
 import pytest
+from tests.cli_process import run_cli
 
 pytestmark = pytest.mark.e2e
 CHECK = "aws.iam.privilege-escalation-path"
-
-
-def _cli(*args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "secpillar.cli.main", *args],
-        capture_output=True,
-        text=True,
-        timeout=300,
-        check=False,
-    )
 
 
 @pytest.fixture(scope="module")
@@ -35,7 +24,7 @@ def scanned(demo_out: dict[str, Any]) -> dict[str, Any]:
 
 
 def test_escalation_finds_every_planted_path(scanned: dict[str, Any]) -> None:
-    proc = _cli("iam", "escalation", "--inventory", scanned["inventory"], "--format", "json")
+    proc = run_cli("iam", "escalation", "--inventory", scanned["inventory"], "--format", "json")
     assert proc.returncode == 0, proc.stderr
     graph = json.loads(proc.stdout)
     paths = {p["principal"]: p for p in graph["paths"]}
@@ -53,7 +42,7 @@ def test_escalation_finds_every_planted_path(scanned: dict[str, Any]) -> None:
 
 
 def test_escalation_console_explains(scanned: dict[str, Any]) -> None:
-    proc = _cli("iam", "escalation", "--inventory", scanned["inventory"])
+    proc = run_cli("iam", "escalation", "--inventory", scanned["inventory"])
     assert proc.returncode == 0, proc.stderr
     text = " ".join(proc.stdout.split())
     assert "can escalate to administrator" in text
@@ -64,7 +53,7 @@ def test_who_can_shows_the_cross_account_chain(scanned: dict[str, Any]) -> None:
     prod = scanned["accounts"]["PROD"]
     test = scanned["accounts"]["TEST"]
     obj = f"arn:aws:s3:::prod-app-data-{prod}/report.csv"
-    proc = _cli(
+    proc = run_cli(
         "iam", "who-can", "s3:GetObject", obj, "--inventory", scanned["inventory"], "--format", "json"
     )
     assert proc.returncode == 0, proc.stderr
@@ -78,7 +67,7 @@ def test_who_can_shows_the_cross_account_chain(scanned: dict[str, Any]) -> None:
 
 def test_simulate_with_the_inventory_explains(scanned: dict[str, Any]) -> None:
     prod = scanned["accounts"]["PROD"]
-    proc = _cli(
+    proc = run_cli(
         "iam",
         "simulate",
         "--inventory",
@@ -98,7 +87,7 @@ def test_simulate_with_the_inventory_explains(scanned: dict[str, Any]) -> None:
 
 def test_least_privilege_of_a_planted_principal(scanned: dict[str, Any]) -> None:
     mgmt = scanned["accounts"]["MGMT"]
-    proc = _cli(
+    proc = run_cli(
         "iam",
         "least-privilege",
         f"arn:aws:iam::{mgmt}:user/erin",
@@ -115,11 +104,11 @@ def test_least_privilege_of_a_planted_principal(scanned: dict[str, Any]) -> None
 
 
 def test_unknown_principal_is_a_clear_error(scanned: dict[str, Any]) -> None:
-    proc = _cli(
+    proc = run_cli(
         "iam", "least-privilege", "arn:aws:iam::000000000000:user/ghost", "--inventory", scanned["inventory"]
     )
     assert proc.returncode == 2
     assert "not a user or role" in proc.stderr
     missing = Path(scanned["inventory"]).with_name("nope.json")
-    proc = _cli("iam", "escalation", "--inventory", str(missing))
+    proc = run_cli("iam", "escalation", "--inventory", str(missing))
     assert proc.returncode == 2 and "cannot read" in proc.stderr

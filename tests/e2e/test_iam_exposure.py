@@ -7,12 +7,11 @@ exactly the planted resources."""
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 from collections.abc import Iterator
 from typing import Any
 
 import pytest
+from tests.cli_process import run_cli
 
 from secpillar.cli.common import write_outputs
 from secpillar.sandbox.seed import SeedOrg, create_organization, seed_random
@@ -39,13 +38,8 @@ def scanned(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]
     yield {"inventory": str(out / "inventory.json"), "manifest": org.manifest, "findings": result.findings}
 
 
-def _cli(*args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "secpillar.cli.main", *args], capture_output=True, text=True,
-                          timeout=300, check=False)  # fmt: skip
-
-
 def test_exposure_finds_exactly_the_planted_resources(scanned: dict[str, Any]) -> None:
-    proc = _cli("iam", "exposure", "--inventory", scanned["inventory"], "--prove", "--format", "json")
+    proc = run_cli("iam", "exposure", "--inventory", scanned["inventory"], "--prove", "--format", "json")
     assert proc.returncode == 0, proc.stderr[-3000:]
     data = json.loads(proc.stdout)
     planted = {f.arn for f in scanned["manifest"].flaws if f.check_id == CHECK}
@@ -73,7 +67,7 @@ def test_exposure_finds_exactly_the_planted_resources(scanned: dict[str, Any]) -
 
 
 def test_console_output_explains(scanned: dict[str, Any]) -> None:
-    proc = _cli("iam", "exposure", "--inventory", scanned["inventory"])
+    proc = run_cli("iam", "exposure", "--inventory", scanned["inventory"])
     assert proc.returncode == 0, proc.stderr[-3000:]
     text = " ".join(proc.stdout.split())
     assert "resource policies let principals outside the organization in" in text

@@ -4,12 +4,11 @@ those (the CLI reads the inventory the session's `secpillar demo` wrote)."""
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 from pathlib import Path
 from typing import Any
 
 import pytest
+from tests.cli_process import run_cli
 
 pytestmark = pytest.mark.e2e
 
@@ -23,13 +22,7 @@ def inventory(demo_out: dict[str, Any]) -> Path:
 
 
 def net(*args: str) -> tuple[int, Any]:
-    proc = subprocess.run(
-        [sys.executable, "-m", "secpillar.cli.main", "net", *args, "--format", "json"],
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
+    proc = run_cli("net", *args, "--format", "json", timeout=120)
     return proc.returncode, json.loads(proc.stdout) if proc.stdout.strip() else proc.stderr
 
 
@@ -101,11 +94,5 @@ def test_reach_explains_a_block_and_a_path(inventory: Path) -> None:
 def test_bad_inventory_is_a_clear_error(tmp_path: Path) -> None:
     bad = tmp_path / "inventory.json"
     bad.write_text("{not json")
-    proc = subprocess.run(
-        [sys.executable, "-m", "secpillar.cli.main", "net", "exposure", "--inventory", str(bad)],
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-    )
+    proc = run_cli("net", "exposure", "--inventory", str(bad), timeout=60)
     assert proc.returncode == 2 and "cannot read" in proc.stderr

@@ -8,9 +8,7 @@ inputs AWS Config does not record (those give fewer results, never different one
 from __future__ import annotations
 
 import json
-import os
 import subprocess
-import sys
 from collections import defaultdict
 from collections.abc import Iterator
 from pathlib import Path
@@ -18,6 +16,7 @@ from typing import Any
 
 import boto3
 import pytest
+from tests.cli_process import run_cli, sandbox_env
 
 from secpillar.checks import load_all
 from secpillar.sandbox.seed import REGION, seed
@@ -51,17 +50,7 @@ UNRECORDED = {
 
 
 def _cli(*args: str) -> subprocess.CompletedProcess[str]:
-    env = dict(os.environ, AWS_ACCESS_KEY_ID="testing", AWS_SECRET_ACCESS_KEY="testing")
-    env.pop("AWS_PROFILE", None)
-    env.pop("AWS_SESSION_TOKEN", None)
-    return subprocess.run(
-        [sys.executable, "-m", "secpillar.cli.main", *args],
-        capture_output=True,
-        text=True,
-        env=env,
-        timeout=300,
-        check=False,
-    )
+    return run_cli(*args, env=sandbox_env())
 
 
 @pytest.fixture(scope="module")

@@ -6,13 +6,13 @@ from __future__ import annotations
 import json
 import os
 import subprocess
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import boto3
 import pytest
+from tests.cli_process import run_cli
 from tests.functional.moto_auth import set_auth
 
 from secpillar.sandbox.seed import SeedOrg, create_organization, policy
@@ -67,9 +67,8 @@ def _scan(env_key: dict[str, Any], url: str, out: Path, *extra: str) -> subproce
     )
     env.pop("AWS_PROFILE", None)
     env.pop("AWS_SESSION_TOKEN", None)
-    cmd = [sys.executable, "-m", "secpillar.cli.main", "scan", "--endpoint-url", url, "--org"]
-    cmd += ["--regions", "us-east-1", "--out", str(out), "--format", "console,json", *extra]
-    return subprocess.run(cmd, capture_output=True, text=True, env=env, timeout=300, check=False)
+    return run_cli("scan", "--endpoint-url", url, "--org", "--regions", "us-east-1", "--out", str(out),
+                   "--format", "console,json", *extra, env=env)  # fmt: skip
 
 
 def test_scan_reports_gaps_and_completes(restricted: dict[str, Any], tmp_path: Path) -> None:

@@ -16,8 +16,6 @@ from __future__ import annotations
 
 import json
 import os
-import subprocess
-import sys
 from collections import defaultdict
 from collections.abc import Iterator
 from pathlib import Path
@@ -25,6 +23,7 @@ from typing import Any
 
 import boto3
 import pytest
+from tests.cli_process import run_cli
 from tests.functional.moto_auth import set_auth
 
 from secpillar.aws.actions import iam_action
@@ -147,13 +146,8 @@ def _moto_dialect(doc: dict[str, Any]) -> dict[str, Any]:
 
 
 def _generated_policy() -> dict[str, Any]:
-    proc = subprocess.run(
-        [sys.executable, "-m", "secpillar.cli.main", "permissions", "--role", AUDIT_ROLE],
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=True,
-    )
+    proc = run_cli("permissions", "--role", AUDIT_ROLE, timeout=120)
+    assert proc.returncode == 0, proc.stderr
     doc: dict[str, Any] = json.loads(proc.stdout)
     return doc
 
@@ -198,11 +192,11 @@ def test_a_scan_under_only_the_generated_policy_has_no_access_denied_gap(
         AWS_SESSION_TOKEN=key["SessionToken"],
         AWS_DEFAULT_REGION=REGION,
     )
-    cmd = [sys.executable, "-m", "secpillar.cli.main", "scan", "--endpoint-url", sandbox["url"], "--org"]
-    cmd += ["--role", AUDIT_ROLE, "--regions", REGION, "--out", str(tmp_path), "--format", "json"]
+    args = ["scan", "--endpoint-url", sandbox["url"], "--org", "--role", AUDIT_ROLE, "--regions", REGION]
+    args += ["--out", str(tmp_path), "--format", "json"]
     set_auth(sandbox["url"], "0")
     try:
-        proc = subprocess.run(cmd, capture_output=True, text=True, env=env, timeout=300, check=False)
+        proc = run_cli(*args, env=env)
         # Enforcement is real: the scanner may not write, and a role lacking one action gets a gap.
         s3 = boto3.client(
             "s3",

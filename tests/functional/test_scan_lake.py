@@ -4,13 +4,12 @@
 from __future__ import annotations
 
 import json
-import os
 import subprocess
-import sys
 from pathlib import Path
 from typing import Any
 
 import pytest
+from tests.cli_process import run_cli, sandbox_env
 
 from secpillar.lake import store
 
@@ -20,16 +19,7 @@ CHECK = "aws.s3.bucket-versioning"
 
 
 def _cli(*args: str) -> subprocess.CompletedProcess[str]:
-    env = dict(os.environ, AWS_ACCESS_KEY_ID="testing", AWS_SECRET_ACCESS_KEY="testing")
-    env.pop("AWS_PROFILE", None)
-    return subprocess.run(
-        [sys.executable, "-m", "secpillar.cli.main", *args],
-        capture_output=True,
-        text=True,
-        env=env,
-        timeout=300,
-        check=False,
-    )
+    return run_cli(*args, env=sandbox_env())
 
 
 def _scan(url: str, lake: Path, out: Path) -> str:

@@ -8,21 +8,15 @@ from __future__ import annotations
 import json
 import os
 import subprocess
-import sys
 from pathlib import Path
+
+from tests.cli_process import run_cli
 
 TF = Path(__file__).resolve().parents[2] / "fixtures" / "terraform"
 
 
 def _iac(*args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "secpillar.cli.main", "iac", *args],
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-        env={**os.environ, "SECPILLAR_CACHE_DIR": "off"},
-    )
+    return run_cli("iac", *args, env={**os.environ, "SECPILLAR_CACHE_DIR": "off"}, timeout=120)
 
 
 def test_fail_on_gates_and_the_piped_json_is_whole() -> None:
