@@ -98,9 +98,12 @@ def main() -> None:
     except SystemExit as done:
         if only not in _QUICK_EXIT:
             raise
-        code = done.code if isinstance(done.code, int) else (0 if done.code is None else 1)
-        if done.code is not None and not isinstance(done.code, int):
-            print(done.code, file=sys.stderr)
+        code = done.code
+        if code is None:
+            code = 0
+        elif not isinstance(code, int):  # sys.exit("message"): said on stderr, status 1
+            print(code, file=sys.stderr)
+            code = 1
         try:
             sys.stdout.flush()
             sys.stderr.flush()

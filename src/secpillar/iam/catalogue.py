@@ -65,9 +65,9 @@ def action_info(action: str) -> ActionInfo | None:
 
 @functools.lru_cache(maxsize=32768)
 def _action_info(action: str) -> ActionInfo | None:
+    """:func:`action_info` of a lower-case action."""
     svc, _, name = action.partition(":")
-    svc = svc.lower()
-    canon = _index().get(svc, {}).get(name.lower())
+    canon = _index().get(svc, {}).get(name)
     if canon is None:
         return None
     p = _data()[svc]["privileges"][canon]
