@@ -4,11 +4,10 @@ secrets), and the probes that say whether they are still there."""
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from typing import Any
 
-from botocore.exceptions import ClientError
-
-from secpillar.gameday.technique import Context, gone
+from secpillar.gameday.technique import Context, unless_gone
 
 ABSENT = "absent"
 PRESENT = "present"
@@ -43,7 +42,7 @@ def create_bucket(ctx: Context, name: str, *, block_public: bool = True, **extra
 def delete_bucket(ctx: Context, name: str) -> None:
     """Delete a bucket the game day made, with every object version in it."""
     s3 = ctx.client("s3")
-    try:
+    with unless_gone("NoSuchBucket"):
         for page in s3.get_paginator("list_object_versions").paginate(Bucket=name):
             items = [
                 {"Key": v["Key"], "VersionId": v["VersionId"]}
@@ -52,38 +51,31 @@ def delete_bucket(ctx: Context, name: str) -> None:
             if items:
                 s3.delete_objects(Bucket=name, Delete={"Objects": items, "Quiet": True})
         s3.delete_bucket(Bucket=name)
-    except ClientError as exc:
-        if not gone(exc, "NoSuchBucket"):
-            raise
+
+
+def presence(probe: Callable[[], object], *missing: str) -> str:
+    """PRESENT when ``probe`` answers, ABSENT when it fails with one of the ``missing`` codes."""
+    with unless_gone(*missing):
+        probe()
+        return PRESENT
+    return ABSENT
 
 
 def bucket_state(ctx: Context, name: str) -> str:
-    try:
-        ctx.client("s3").head_bucket(Bucket=name)
-    except ClientError as exc:
-        if gone(exc, "404", "NoSuchBucket", "NotFound"):
-            return ABSENT
-        raise
-    return PRESENT
+    return presence(lambda: ctx.client("s3").head_bucket(Bucket=name), "404", "NoSuchBucket", "NotFound")
 
 
 def bucket_policy(ctx: Context, name: str) -> str | None:
-    try:
+    with unless_gone("NoSuchBucketPolicy"):
         return str(ctx.client("s3").get_bucket_policy(Bucket=name)["Policy"])
-    except ClientError as exc:
-        if gone(exc, "NoSuchBucketPolicy"):
-            return None
-        raise
+    return None
 
 
 def bucket_pab(ctx: Context, name: str) -> dict[str, bool] | None:
-    try:
+    with unless_gone("NoSuchPublicAccessBlockConfiguration"):
         conf = ctx.client("s3").get_public_access_block(Bucket=name)["PublicAccessBlockConfiguration"]
-    except ClientError as exc:
-        if gone(exc, "NoSuchPublicAccessBlockConfiguration"):
-            return None
-        raise
-    return {k: bool(conf.get(k)) for k in PAB_ALL}
+        return {k: bool(conf.get(k)) for k in PAB_ALL}
+    return None
 
 
 # -- IAM ------------------------------------------------------------------------------------------
@@ -94,32 +86,20 @@ def create_user(ctx: Context, name: str) -> None:
 def delete_user(ctx: Context, name: str) -> None:
     """Delete a user with its keys, password, inline and attached policies."""
     iam = ctx.client("iam")
-    try:
+    with unless_gone("NoSuchEntity"):
         for key in iam.list_access_keys(UserName=name)["AccessKeyMetadata"]:
             iam.delete_access_key(UserName=name, AccessKeyId=key["AccessKeyId"])
-        try:
+        with unless_gone("NoSuchEntity"):
             iam.delete_login_profile(UserName=name)
-        except ClientError as exc:
-            if not gone(exc, "NoSuchEntity"):
-                raise
         for policy in iam.list_user_policies(UserName=name)["PolicyNames"]:
             iam.delete_user_policy(UserName=name, PolicyName=policy)
         for att in iam.list_attached_user_policies(UserName=name)["AttachedPolicies"]:
             iam.detach_user_policy(UserName=name, PolicyArn=att["PolicyArn"])
         iam.delete_user(UserName=name)
-    except ClientError as exc:
-        if not gone(exc, "NoSuchEntity"):
-            raise
 
 
 def user_state(ctx: Context, name: str) -> str:
-    try:
-        ctx.client("iam").get_user(UserName=name)
-    except ClientError as exc:
-        if gone(exc, "NoSuchEntity"):
-            return ABSENT
-        raise
-    return PRESENT
+    return presence(lambda: ctx.client("iam").get_user(UserName=name), "NoSuchEntity")
 
 
 def create_role(ctx: Context, name: str, principal: dict[str, Any] | None = None) -> str:
@@ -134,25 +114,16 @@ def create_role(ctx: Context, name: str, principal: dict[str, Any] | None = None
 
 def delete_role(ctx: Context, name: str) -> None:
     iam = ctx.client("iam")
-    try:
+    with unless_gone("NoSuchEntity"):
         for policy in iam.list_role_policies(RoleName=name)["PolicyNames"]:
             iam.delete_role_policy(RoleName=name, PolicyName=policy)
         for att in iam.list_attached_role_policies(RoleName=name)["AttachedPolicies"]:
             iam.detach_role_policy(RoleName=name, PolicyArn=att["PolicyArn"])
         iam.delete_role(RoleName=name)
-    except ClientError as exc:
-        if not gone(exc, "NoSuchEntity"):
-            raise
 
 
 def role_state(ctx: Context, name: str) -> str:
-    try:
-        ctx.client("iam").get_role(RoleName=name)
-    except ClientError as exc:
-        if gone(exc, "NoSuchEntity"):
-            return ABSENT
-        raise
-    return PRESENT
+    return presence(lambda: ctx.client("iam").get_role(RoleName=name), "NoSuchEntity")
 
 
 # -- EC2 ------------------------------------------------------------------------------------------
@@ -180,11 +151,8 @@ def create_security_group(ctx: Context, name: str, region: str | None = None, vp
 def delete_security_group(ctx: Context, group_id: str | None, region: str | None = None) -> None:
     if not group_id:
         return
-    try:
+    with unless_gone("InvalidGroup.NotFound", "InvalidGroupId.NotFound"):
         ctx.client("ec2", region).delete_security_group(GroupId=group_id)
-    except ClientError as exc:
-        if not gone(exc, "InvalidGroup.NotFound", "InvalidGroupId.NotFound"):
-            raise
 
 
 def security_group_state(ctx: Context, name: str, region: str | None = None) -> str:
@@ -204,11 +172,8 @@ def create_secrets(ctx: Context, names: list[str]) -> None:
 def delete_secrets(ctx: Context, names: list[str]) -> None:
     sm = ctx.client("secretsmanager")
     for name in names:
-        try:
+        with unless_gone("ResourceNotFoundException"):
             sm.delete_secret(SecretId=name, ForceDeleteWithoutRecovery=True)
-        except ClientError as exc:
-            if not gone(exc, "ResourceNotFoundException"):
-                raise
 
 
 def secrets_state(ctx: Context, prefix: str) -> list[str]:

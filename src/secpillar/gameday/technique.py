@@ -25,6 +25,7 @@ from __future__ import annotations
 import hashlib
 import re
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any, ClassVar, TypeVar
 
@@ -225,3 +226,14 @@ def client_error_code(exc: BaseException) -> str:
 def gone(exc: BaseException, *codes: str) -> bool:
     """Whether ``exc`` says the thing does not exist (cleanup of something already removed)."""
     return client_error_code(exc) in codes
+
+
+@contextmanager
+def unless_gone(*codes: str) -> Iterator[None]:
+    """Run the block; an AWS error with one of ``codes`` (the thing does not exist: cleanup of
+    something already removed) ends it quietly, any other error goes on up."""
+    try:
+        yield
+    except Exception as exc:
+        if not gone(exc, *codes):
+            raise

@@ -7,20 +7,20 @@ from __future__ import annotations
 import secrets
 from typing import Any, ClassVar
 
-from botocore.exceptions import ClientError
-
 from secpillar.gameday.resources import (
+    PRESENT,
     create_role,
     create_secrets,
     create_user,
     delete_role,
     delete_secrets,
     delete_user,
+    presence,
     role_state,
     secrets_state,
     user_state,
 )
-from secpillar.gameday.technique import Context, Technique, gone, register
+from secpillar.gameday.technique import Context, Technique, register
 from secpillar.gameday.techniques.identity import ROLE_PERMISSIONS, USER_PERMISSIONS
 from secpillar.model import Severity
 
@@ -258,13 +258,12 @@ class InstanceCredentialsExfiltration(Technique):
             ctx.source_ip = first
 
     def remediated(self, ctx: Context) -> bool:
-        try:
-            ctx.client("iam").get_role_policy(RoleName=ctx.state["role"], PolicyName="secpillar-quarantine")
-        except ClientError as exc:
-            if gone(exc, "NoSuchEntity"):
-                return False
-            raise
-        return True
+        iam = ctx.client("iam")
+        role = ctx.state["role"]
+        policy = presence(
+            lambda: iam.get_role_policy(RoleName=role, PolicyName="secpillar-quarantine"), "NoSuchEntity"
+        )
+        return policy == PRESENT
 
     def cleanup(self, ctx: Context) -> None:
         delete_role(ctx, ctx.state["role"])

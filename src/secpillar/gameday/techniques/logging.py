@@ -8,10 +8,8 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from botocore.exceptions import ClientError
-
-from secpillar.gameday.resources import ABSENT, PRESENT, bucket_state, create_bucket, delete_bucket
-from secpillar.gameday.technique import Context, Skip, Technique, gone, register
+from secpillar.gameday.resources import ABSENT, PRESENT, bucket_state, create_bucket, delete_bucket, presence
+from secpillar.gameday.technique import Context, Skip, Technique, register
 from secpillar.model import Severity
 
 DEFAULT_SELECTORS = [{"ReadWriteType": "All", "IncludeManagementEvents": True, "DataResources": []}]
@@ -118,13 +116,8 @@ class CloudTrailDelete(Technique):
         ctx.state["trail"] = ctx.name("trail")
 
     def _trail(self, ctx: Context) -> str:
-        try:
-            ctx.client("cloudtrail").get_trail(Name=ctx.state["trail"])
-        except ClientError as exc:
-            if gone(exc, "TrailNotFoundException"):
-                return ABSENT
-            raise
-        return PRESENT
+        trails = ctx.client("cloudtrail")
+        return presence(lambda: trails.get_trail(Name=ctx.state["trail"]), "TrailNotFoundException")
 
     def probe(self, ctx: Context) -> dict[str, Any]:
         return {

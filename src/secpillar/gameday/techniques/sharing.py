@@ -6,10 +6,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from botocore.exceptions import ClientError
-
-from secpillar.gameday.resources import ABSENT, PRESENT
-from secpillar.gameday.technique import OUTSIDE_ACCOUNT, Context, Skip, Technique, gone, register
+from secpillar.gameday.resources import PRESENT, presence
+from secpillar.gameday.technique import OUTSIDE_ACCOUNT, Context, Skip, Technique, register, unless_gone
 
 EBS_PERMISSIONS: tuple[str, ...] = (
     "ec2:DescribeAvailabilityZones",
@@ -60,11 +58,8 @@ def _drop_snapshot(ctx: Context) -> None:
         ("volume", ec2.delete_volume, "VolumeId", ("InvalidVolume.NotFound",)),
     ):
         if ctx.state.get(key):
-            try:
+            with unless_gone(*codes):
                 call(**{arg: ctx.state[key]})
-            except ClientError as exc:
-                if not gone(exc, *codes):
-                    raise
 
 
 @register
@@ -154,11 +149,8 @@ class AmiShare(Technique):
             }
             ec2.deregister_image(ImageId=image["ImageId"])
             for snap in sorted(snaps - {ctx.state.get("snapshot")}):
-                try:
+                with unless_gone("InvalidSnapshot.NotFound"):
                     ec2.delete_snapshot(SnapshotId=snap)
-                except ClientError as exc:
-                    if not gone(exc, "InvalidSnapshot.NotFound"):
-                        raise
         _drop_snapshot(ctx)
 
 
@@ -191,13 +183,12 @@ class RdsSnapshotShare(Technique):
         ctx.state["snapshot"] = ctx.name("rds")
 
     def _state(self, ctx: Context) -> str:
-        try:
-            ctx.client("rds").describe_db_snapshots(DBSnapshotIdentifier=ctx.state["snapshot"])
-        except ClientError as exc:
-            if gone(exc, "DBSnapshotNotFound", "DBSnapshotNotFoundFault"):
-                return ABSENT
-            raise
-        return PRESENT
+        rds = ctx.client("rds")
+        return presence(
+            lambda: rds.describe_db_snapshots(DBSnapshotIdentifier=ctx.state["snapshot"]),
+            "DBSnapshotNotFound",
+            "DBSnapshotNotFoundFault",
+        )
 
     def probe(self, ctx: Context) -> dict[str, Any]:
         return {f"DB snapshot {ctx.state['snapshot']}": self._state(ctx)}

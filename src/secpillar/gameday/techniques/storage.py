@@ -7,8 +7,6 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from botocore.exceptions import ClientError
-
 from secpillar.gameday.resources import (
     PAB_ALL,
     bucket_pab,
@@ -17,7 +15,7 @@ from secpillar.gameday.resources import (
     create_bucket,
     delete_bucket,
 )
-from secpillar.gameday.technique import OUTSIDE_ACCOUNT, Context, Skip, Technique, gone, register
+from secpillar.gameday.technique import OUTSIDE_ACCOUNT, Context, Skip, Technique, register, unless_gone
 from secpillar.model import Severity
 
 BUCKET_PERMISSIONS: tuple[str, ...] = (
@@ -203,13 +201,10 @@ class AccountBlockPublicAccessRemove(Technique):
     permissions = ("s3:GetAccountPublicAccessBlock", "s3:PutAccountPublicAccessBlock")
 
     def _config(self, ctx: Context) -> dict[str, bool] | None:
-        try:
+        with unless_gone("NoSuchPublicAccessBlockConfiguration"):
             conf = ctx.client("s3control").get_public_access_block(AccountId=ctx.account_id)
-        except ClientError as exc:
-            if gone(exc, "NoSuchPublicAccessBlockConfiguration"):
-                return None
-            raise
-        return {k: bool(v) for k, v in conf["PublicAccessBlockConfiguration"].items()}
+            return {k: bool(v) for k, v in conf["PublicAccessBlockConfiguration"].items()}
+        return None
 
     def select(self, ctx: Context) -> None:
         conf = self._config(ctx)
