@@ -148,7 +148,9 @@ class _Dedup:
             return False
         if len(pc.unique(ids)) != len(ids):
             return False
-        if known and pc.any(pc.is_in(ids, value_set=pa.concat_arrays(known))).as_py():
+        # the earlier IDs probe a set of the new ones: a set of the (many) earlier ones would be
+        # built again for every batch
+        if known and pc.any(pc.is_in(pa.concat_arrays(known), value_set=ids)).as_py():
             return False
         self.run_ids[key] = [*known, ids]
         return True
