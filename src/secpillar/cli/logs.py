@@ -96,6 +96,8 @@ def ingest(
         ("duplicate events dropped", summary.duplicates),
         ("flow log records written", summary.flow_records),
         ("records quarantined", summary.records_quarantined),
+        *([("digest files (no events)", summary.digest_files)] if summary.digest_files else []),
+        *([("Insights events left out", summary.insight_events)] if summary.insight_events else []),
         ("Parquet files", summary.parquet_files),
         ("seconds", f"{summary.seconds:.2f}"),
     ]:

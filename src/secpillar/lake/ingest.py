@@ -65,6 +65,10 @@ class IngestSummary:
     """CloudTrail events dropped because their eventID was already in the lake or the run."""
     flow_records: int = 0
     records_quarantined: int = 0
+    insight_events: int = 0
+    """CloudTrail Insights events left out: statistics about API activity, not calls."""
+    digest_files: int = 0
+    """CloudTrail digest files (log file validation) recognised: they hold no events."""
     parquet_files: int = 0
     recovered_files: int = 0
     """Files of a killed run's half-published batch that were removed before starting."""
@@ -329,6 +333,7 @@ def _commit(result: BatchResult, lake: Path, dedup: _Dedup, summary: IngestSumma
     summary.duplicates += dropped
     summary.flow_records += result.flows
     summary.records_quarantined += result.quarantined_records
+    summary.insight_events += result.insight_events
     finals = (
         [lake / p.relative_to(staged) for p in sorted(staged.rglob("*.parquet"))] if staged.is_dir() else []
     )
@@ -341,6 +346,8 @@ def _commit(result: BatchResult, lake: Path, dedup: _Dedup, summary: IngestSumma
         if out.error:
             summary.files_quarantined += 1
             summary.quarantine.append(f"{out.source_id}: {out.error}")
+        elif out.kind == "digest":
+            summary.digest_files += 1
         else:
             summary.files_ingested += 1
         entry = {"id": out.source_id, "version": out.version, "batch": result.batch, "kind": out.kind}

@@ -237,6 +237,21 @@ def record_to_row(record: Mapping[str, Any]) -> dict[str, Any]:
     return row
 
 
+INSIGHT_EVENT = "AwsCloudTrailInsight"
+"""``eventType`` of a CloudTrail Insights event: a statistic about API activity (its API is in
+``insightDetails``, it has no ``eventName``), not a call; the lake leaves these out and counts them."""
+
+
+def is_insight(record: Any) -> bool:
+    return isinstance(record, Mapping) and record.get("eventType") == INSIGHT_EVENT
+
+
+def is_digest(value: Any) -> bool:
+    """Whether a JSON value is a CloudTrail digest file (log file validation: the hashes of an
+    hour's log files, under ``CloudTrail-Digest/``), which holds no events."""
+    return isinstance(value, Mapping) and "digestStartTime" in value and "logFiles" in value
+
+
 def validate_record(record: Any) -> str | None:
     """Why ``record`` cannot be stored (``None`` when it can): the lake needs a JSON object with
     ``eventID``, ``eventTime`` (ISO-8601) and ``eventName``."""

@@ -30,7 +30,14 @@ import pyarrow.compute as pc
 from isal import isal_zlib
 
 from secpillar.lake import fastpath, flowlogs
-from secpillar.lake.schema import CLOUDTRAIL_SCHEMA, record_to_row, validate_record
+from secpillar.lake.schema import (
+    CLOUDTRAIL_SCHEMA,
+    INSIGHT_EVENT,
+    is_digest,
+    is_insight,
+    record_to_row,
+    validate_record,
+)
 from secpillar.lake.writer import PartitionedWriter, stage_partitioned
 
 
@@ -60,6 +67,8 @@ class BatchResult:
     """CloudTrail rows staged (before de-duplication)."""
     flows: int = 0
     quarantined_records: int = 0
+    insight_events: int = 0
+    """CloudTrail Insights events left out (:data:`secpillar.lake.schema.INSIGHT_EVENT`)."""
     event_ids: dict[str, pa.Array] | None = None
     """The ``eventid`` column of each staged CloudTrail file (path relative to ``staged``), so
     that de-duplication need not read the files back (``None``: read them)."""
@@ -161,6 +170,8 @@ def parse_json_records(data: bytes) -> tuple[str, list[Any], list[tuple[str, Any
         if len(lines) < 2:
             raise ValueError("not JSON, NDJSON or a VPC flow log") from None
     else:
+        if is_digest(value):
+            return "digest", [], []
         records = _records_of(value)
         if records is None:
             raise ValueError("JSON that is neither CloudTrail records nor an EventBridge event")
@@ -184,17 +195,32 @@ def parse_json_records(data: bytes) -> tuple[str, list[Any], list[tuple[str, Any
 
 
 def _python_rows(
-    task: FileTask, records: list[Any], quarantine: _RecordQuarantine
-) -> tuple[list[dict[str, Any]], int]:
-    rows, bad = [], 0
+    task: FileTask, records: list[Any], quarantine: _RecordQuarantine, result: BatchResult
+) -> list[dict[str, Any]]:
+    """The lake rows of ``records``; Insights events are counted and left out, invalid records
+    quarantined."""
+    rows = []
     for record in records:
+        if is_insight(record):
+            result.insight_events += 1
+            continue
         reason = validate_record(record)
         if reason is not None:
             quarantine.add(task.source_id, reason, record)
-            bad += 1
+            result.quarantined_records += 1
             continue
         rows.append(record_to_row(record))
-    return rows, bad
+    return rows
+
+
+def _drop_insights(table: pa.Table, result: BatchResult) -> pa.Table:
+    """``table`` without its Insights events (counted in ``result``)."""
+    insight = pc.fill_null(pc.equal(table.column("eventtype"), INSIGHT_EVENT), False)
+    count = pc.sum(insight).as_py() or 0
+    if not count:
+        return table
+    result.insight_events += count
+    return table.filter(pc.invert(insight))
 
 
 def _split_invalid(table: pa.Table) -> tuple[pa.Table, pa.Table]:
@@ -346,8 +372,8 @@ def _read_one(
     out.kind, parsed, bad = parse_json_records(data)
     for reason, item in bad:
         quarantine.add(task.source_id, reason, item)
-    rows, nbad = _python_rows(task, parsed, quarantine)
-    result.quarantined_records += nbad + len(bad)
+    result.quarantined_records += len(bad)
+    rows = _python_rows(task, parsed, quarantine, result)
     if rows:
         tables.append(pa.Table.from_pylist(rows, schema=CLOUDTRAIL_SCHEMA))
 
@@ -387,11 +413,9 @@ def _read_chunk(
     for failed, table, _error in _iter_fast(con, scratch):
         if table is None:
             if failed is not None:
-                ctx.result.quarantined_records += _fallback(
-                    ctx.lake, ctx.run, failed, ctx.outcomes[failed.source_id], ctx.quarantine, ctx.tables
-                )
+                _fallback(ctx, failed)
             continue
-        good, bad_rows = _split_invalid(table)
+        good, bad_rows = _split_invalid(_drop_insights(table, ctx.result))
         source = failed.source_id if failed is not None else "(one of the batch's files)"
         for row in bad_rows.to_pylist():
             ctx.quarantine.add(source, "missing or malformed eventID/eventTime/eventName", row)
@@ -472,23 +496,15 @@ def _cpu_seconds() -> float:
     return usage.ru_utime + usage.ru_stime
 
 
-def _fallback(
-    lake: Path,
-    run: str,
-    task: FileTask,
-    out: FileOutcome,
-    quarantine: _RecordQuarantine,
-    tables: list[pa.Table],
-) -> int:
-    """A delivery file the vectorized reader rejected: parse it record by record; returns the
-    number of records quarantined."""
+def _fallback(ctx: _BatchContext, task: FileTask) -> None:
+    """A delivery file the vectorized reader rejected: parse it record by record."""
     try:
         _kind, records, _bad = parse_json_records(read_bytes(task.path))
     except ValueError as exc:
+        out = ctx.outcomes[task.source_id]
         out.error = str(exc)[:500]
-        quarantine_file(lake, run, task, out.error)
-        return 0
-    rows, nbad = _python_rows(task, records, quarantine)
+        quarantine_file(ctx.lake, ctx.run, task, out.error)
+        return
+    rows = _python_rows(task, records, ctx.quarantine, ctx.result)
     if rows:
-        tables.append(pa.Table.from_pylist(rows, schema=CLOUDTRAIL_SCHEMA))
-    return nbad
+        ctx.tables.append(pa.Table.from_pylist(rows, schema=CLOUDTRAIL_SCHEMA))

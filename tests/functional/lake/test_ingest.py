@@ -137,3 +137,73 @@ def test_recovery_removes_a_half_published_batch(tmp_path: Path) -> None:
     assert summary.recovered_files == 1
     assert _count(lake) == (20, 20)
     assert not (lake / manifest.JOURNAL / "killed-b.json").exists()
+
+
+def _insight(n: int, state: str) -> dict[str, object]:
+    """A CloudTrail Insights event as the User Guide documents it: no eventName or eventSource
+    at the top (they are in insightDetails)."""
+    return {
+        "eventVersion": "1.08",
+        "eventTime": f"2024-05-01T11:0{n}:00Z",
+        "awsRegion": "us-east-1",
+        "eventID": f"0000000{n}-1111-2222-3333-444444444444",
+        "eventType": "AwsCloudTrailInsight",
+        "recipientAccountId": "111111111111",
+        "sharedEventID": "aaaaaaaa-1111-2222-3333-444444444444",
+        "insightDetails": {
+            "state": state,
+            "eventSource": "iam.amazonaws.com",
+            "eventName": "CreateUser",
+            "insightType": "ApiCallRateInsight",
+            "insightContext": {"statistics": {"baseline": {"average": 0.01}, "insight": {"average": 5.0}}},
+        },
+        "eventCategory": "Insight",
+    }
+
+
+def test_digest_files_and_insights_events_are_recognised_not_quarantined(tmp_path: Path) -> None:
+    """A trail bucket holds more than events: digest files (log file validation) and, with Insights
+    on, Insights events. Neither is an API call; both are counted, none is quarantined, and no
+    Insights event reaches the cloudtrail table (where a detection of CreateUser could see it)."""
+    src, lake = tmp_path / "src", tmp_path / "lake"
+    delivery_file(src, [record(i) for i in range(5)], "events.json.gz")
+    delivery_file(src, [_insight(1, "Start"), _insight(2, "End")], "insight.json.gz")
+    digest = {
+        "awsAccountId": "111111111111",
+        "digestStartTime": "2024-05-01T10:00:00Z",
+        "digestEndTime": "2024-05-01T11:00:00Z",
+        "digestS3Bucket": "trail-bucket",
+        "digestS3Object": "AWSLogs/111111111111/CloudTrail-Digest/us-east-1/2024/05/01/d.json.gz",
+        "digestPublicKeyFingerprint": "31e8b5433410dfb61a9dc45cc65b22ff",
+        "digestSignatureAlgorithm": "SHA256withRSA",
+        "newestEventTime": "2024-05-01T10:52:27Z",
+        "oldestEventTime": "2024-05-01T10:42:27Z",
+        "previousDigestS3Bucket": None,
+        "previousDigestS3Object": None,
+        "previousDigestHashValue": None,
+        "previousDigestHashAlgorithm": None,
+        "previousDigestSignature": None,
+        "logFiles": [
+            {
+                "s3Bucket": "trail-bucket",
+                "s3Object": "AWSLogs/111111111111/CloudTrail/us-east-1/2024/05/01/events.json.gz",
+                "hashValue": "9bb6196fc6b84d6f075a56548feca262bd99ba3c2de41b618e5b6e22c1fc71f6",
+                "hashAlgorithm": "SHA-256",
+                "newestEventTime": "2024-05-01T10:52:27Z",
+                "oldestEventTime": "2024-05-01T10:42:27Z",
+            }
+        ],
+    }
+    dpath = src / "AWSLogs" / "111111111111" / "CloudTrail-Digest" / "us-east-1" / "d.json.gz"
+    dpath.parent.mkdir(parents=True)
+    dpath.write_bytes(gzip.compress(json.dumps(digest).encode()))
+    # one record per line (the record-by-record path), an Insights event among API calls
+    (src / "mixed.jsonl").write_text("\n".join(json.dumps(r) for r in (record(10), _insight(3, "Start"))))
+    summary = _run(src, lake)
+    assert (summary.files_ingested, summary.files_quarantined, summary.digest_files) == (3, 0, 1)
+    assert (summary.events, summary.insight_events, summary.records_quarantined) == (6, 3, 0)
+    assert not (lake / "quarantine").exists()
+    assert _count(lake, "SELECT count(*) FROM cloudtrail WHERE eventtype = 'AwsCloudTrailInsight'") == (0,)
+    assert _count(lake) == (6, 6)
+    again = _run(src, lake)
+    assert (again.files_skipped, again.digest_files, again.events) == (4, 0, 0)
