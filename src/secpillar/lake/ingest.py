@@ -300,7 +300,8 @@ def _results(
     done = 0
     try:
         ctx = get_context("forkserver")
-        ctx.set_forkserver_preload(["secpillar.lake.worker"])  # workers start with it imported
+        # workers start with the worker module imported, DuckDB's allocator set up for them first
+        ctx.set_forkserver_preload(["secpillar.lake.workerenv", "secpillar.lake.worker"])
         with ProcessPoolExecutor(max_workers=workers, mp_context=ctx, initializer=tune_allocator) as pool:
             futures: list[Future[BatchResult]] = [
                 pool.submit(process_batch, str(lake), run, batch, tasks, scratch) for batch, tasks in jobs
