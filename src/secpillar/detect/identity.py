@@ -281,6 +281,29 @@ class AdminInlinePolicy(Detection):
     )
 
 
+@register
+class FederationTrustAdded(Detection):
+    id = "ct.iam-federation-trust-added"
+    title = "Identity provider or Roles Anywhere trust anchor added"
+    severity = Severity.MEDIUM
+    attack = ("T1484.002",)
+    tactic = "Persistence"
+    wa = ("SEC02-BP04", "SEC03-BP07")
+    description = (
+        "iam:CreateSAMLProvider, CreateOpenIDConnectProvider, UpdateSAMLProvider, or IAM Roles "
+        "Anywhere CreateTrustAnchor/UpdateTrustAnchor: whoever controls that identity provider or "
+        "certificate authority can now obtain credentials in the account, without a user or key."
+    )
+    sql = event_sql(
+        f"{SUCCEEDED} AND ((eventsource = 'iam.amazonaws.com' AND eventname IN "
+        "('CreateSAMLProvider', 'CreateOpenIDConnectProvider', 'UpdateSAMLProvider')) "
+        "OR (eventsource = 'rolesanywhere.amazonaws.com' AND eventname IN "
+        "('CreateTrustAnchor', 'UpdateTrustAnchor')))",
+        resource=f"COALESCE({rp('name')}, {rp('url')}, {rp('sAMLProviderArn')}, {rp('trustAnchorId')})",
+        detail="eventname",
+    )
+
+
 ORG_ACCOUNTS = Param(
     "org_accounts",
     (),

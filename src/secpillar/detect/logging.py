@@ -128,6 +128,26 @@ class FlowLogsDeleted(Detection):
 
 
 @register
+class DnsQueryLogsDeleted(Detection):
+    id = "ct.dns-query-logs-deleted"
+    title = "Route 53 Resolver query logging removed"
+    severity = Severity.MEDIUM
+    attack = ("T1562.008",)
+    tactic = "Defense Evasion"
+    wa = ("SEC04-BP01", "SEC05-BP02")
+    description = (
+        "route53resolver:DeleteResolverQueryLogConfig or DisassociateResolverQueryLogConfig: the "
+        "VPCs' DNS queries (where malware calls home) stop being logged."
+    )
+    sql = event_sql(
+        "eventsource = 'route53resolver.amazonaws.com' AND eventname IN "
+        f"('DeleteResolverQueryLogConfig', 'DisassociateResolverQueryLogConfig') AND {SUCCEEDED}",
+        resource=f"COALESCE({rp('resolverQueryLogConfigId')}, {rp('resourceId')})",
+        detail="eventname",
+    )
+
+
+@register
 class S3AccessLoggingDisabled(Detection):
     id = "ct.s3-access-logging-disabled"
     title = "S3 server access logging disabled"

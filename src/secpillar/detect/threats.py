@@ -181,6 +181,31 @@ class SecretsBatchRetrieval(Detection):
     )
 
 
+@register
+class Ec2PasswordDataBurst(Detection):
+    id = "ct.ec2-password-data-burst"
+    title = "Windows administrator passwords requested for many instances"
+    severity = Severity.MEDIUM
+    attack = ("T1552",)
+    tactic = "Credential Access"
+    wa = ("SEC02-BP03", "SEC04-BP03")
+    params = (
+        Param("threshold", 5, "Distinct instances one principal asks for in one burst."),
+        Param("window_minutes", 10, "Calls of one burst follow each other within this many minutes."),
+    )
+    description = (
+        "ec2:GetPasswordData by one principal for many instances in a burst, whether the calls "
+        "succeed or not: harvesting the encrypted Windows administrator passwords (decrypted with "
+        "the launch key pair). An administrator fetches one or two."
+    )
+    sql = burst_sql(
+        where="eventsource = 'ec2.amazonaws.com' AND eventname = 'GetPasswordData'",
+        key=PRINCIPAL,
+        item=rp("instanceId"),
+        detail_noun="instances",
+    )
+
+
 DENIED = (
     "(errorcode IN ('AccessDenied', 'AccessDeniedException', 'UnauthorizedOperation', "
     "'Client.UnauthorizedOperation', 'UnauthorizedException') OR errorcode LIKE '%AccessDenied%')"

