@@ -281,6 +281,12 @@ class AdminInlinePolicy(Detection):
     )
 
 
+EKS_ISSUER = (
+    "regexp_matches(" + rp("url") + r", '^(https://)?oidc\.eks\.[a-z0-9-]+\.amazonaws\.com(\.cn)?/id/')"
+)
+"""An EKS cluster's own issuer (IAM roles for service accounts): AWS runs it, not an outsider."""
+
+
 @register
 class FederationTrustAdded(Detection):
     id = "ct.iam-federation-trust-added"
@@ -292,11 +298,13 @@ class FederationTrustAdded(Detection):
     description = (
         "iam:CreateSAMLProvider, CreateOpenIDConnectProvider, UpdateSAMLProvider, or IAM Roles "
         "Anywhere CreateTrustAnchor/UpdateTrustAnchor: whoever controls that identity provider or "
-        "certificate authority can now obtain credentials in the account, without a user or key."
+        "certificate authority can now obtain credentials in the account, without a user or key. "
+        "An EKS cluster's own OIDC issuer (oidc.eks.<region>.amazonaws.com) does not fire."
     )
     sql = event_sql(
-        f"{SUCCEEDED} AND ((eventsource = 'iam.amazonaws.com' AND eventname IN "
-        "('CreateSAMLProvider', 'CreateOpenIDConnectProvider', 'UpdateSAMLProvider')) "
+        f"{SUCCEEDED} AND ((eventsource = 'iam.amazonaws.com' AND (eventname IN "
+        "('CreateSAMLProvider', 'UpdateSAMLProvider') OR (eventname = 'CreateOpenIDConnectProvider' "
+        f"AND NOT COALESCE({EKS_ISSUER}, false)))) "
         "OR (eventsource = 'rolesanywhere.amazonaws.com' AND eventname IN "
         "('CreateTrustAnchor', 'UpdateTrustAnchor')))",
         resource=f"COALESCE({rp('name')}, {rp('url')}, {rp('sAMLProviderArn')}, {rp('trustAnchorId')})",
