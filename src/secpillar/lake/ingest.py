@@ -43,7 +43,7 @@ from secpillar.lake.worker import (
     scratch_dir,
     tune_allocator,
 )
-from secpillar.lake.writer import COMPRESSION, ROW_GROUP, new_run_id, publish
+from secpillar.lake.writer import ROW_GROUP, new_run_id, parquet_options, publish
 
 BATCH_FILES = 32
 BATCH_BYTES = 24 << 20
@@ -193,7 +193,8 @@ class _Dedup:
                 continue
             table = pq.read_table(f).filter(pa.array(mask, pa.bool_()))
             tmp = f.with_suffix(".dedup")
-            pq.write_table(table, tmp, compression=COMPRESSION, row_group_size=ROW_GROUP)
+            options = parquet_options("cloudtrail", table.schema)  # as written the first time
+            pq.write_table(table, tmp, row_group_size=ROW_GROUP, **options)
             os.replace(tmp, f)
         return kept, dropped
 

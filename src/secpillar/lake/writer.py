@@ -7,6 +7,7 @@ import os
 import shutil
 import uuid
 from pathlib import Path
+from typing import Any
 from urllib.parse import quote
 
 import pyarrow as pa
@@ -121,6 +122,19 @@ def _compression(schema: pa.Schema) -> dict[str, str]:
 _LEAVES: dict[str, list[str]] = {}
 
 
+def parquet_options(table_name: str, schema: pa.Schema) -> dict[str, Any]:
+    """The Parquet writer options of a lake table's files (for ``pq.ParquetWriter`` or
+    ``pq.write_table``): CloudTrail's per-column codec, dictionary and statistics choices, snappy
+    with pyarrow's defaults for the other tables."""
+    if table_name != "cloudtrail":
+        return {"compression": COMPRESSION}
+    return {
+        "compression": _compression(schema),
+        "write_statistics": list(STATISTICS),
+        "use_dictionary": _dictionary_columns(schema),
+    }
+
+
 class PartitionedWriter:
     """Tables appended to Hive-partitioned Parquet under ``staged/table_name``, as :func:`stage_table`
     lays it out, one file per partition, each file written by this thread as the rows come, in
@@ -176,14 +190,7 @@ class PartitionedWriter:
                 folder = folder / f"{col}={quote(value, safe='')}"
             folder.mkdir(parents=True, exist_ok=True)
             path = folder / f"part-{self.prefix}-0.parquet"
-            cloudtrail = self.table_name == "cloudtrail"
-            writer = pq.ParquetWriter(
-                path,
-                schema,
-                compression=_compression(schema) if cloudtrail else COMPRESSION,
-                write_statistics=list(STATISTICS) if cloudtrail else True,
-                use_dictionary=_dictionary_columns(schema) if cloudtrail else True,
-            )
+            writer = pq.ParquetWriter(path, schema, **parquet_options(self.table_name, schema))
             self._writers[values] = (str(path.relative_to(self.staged)), writer)
         return self._writers[values]
 

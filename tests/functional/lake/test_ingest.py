@@ -6,6 +6,7 @@ import gzip
 import json
 from pathlib import Path
 
+import pyarrow.parquet as pq
 from tests.functional.lake.helpers import delivery_file, envelope, many_files, record
 from tests.unit.lake.test_flowlogs_store import SAMPLE
 
@@ -52,6 +53,11 @@ def test_duplicate_events_across_files_and_runs(tmp_path: Path) -> None:
     delivery_file(src, recs[10:], "local.json.gz")
     summary = _run(src, lake)
     assert (summary.events, summary.duplicates) == (30, 10)
+    # the staged file rewritten without the duplicates keeps the lake's encodings
+    for f in (lake / "cloudtrail").rglob("*.parquet"):
+        meta = pq.ParquetFile(f).metadata.row_group(0)
+        codecs = {meta.column(i).path_in_schema: meta.column(i).compression for i in range(meta.num_columns)}
+        assert (codecs["eventid"], codecs["eventname"]) == ("UNCOMPRESSED", "SNAPPY")
     (src / "eb").mkdir()
     (src / "eb" / "event.json").write_text(json.dumps(envelope(recs[5])))
     summary = _run(src, lake)
