@@ -243,6 +243,7 @@ INSIGHT_EVENT = "AwsCloudTrailInsight"
 
 
 def is_insight(record: Any) -> bool:
+    """Whether a record is a CloudTrail Insights event (:data:`INSIGHT_EVENT`)."""
     return isinstance(record, Mapping) and record.get("eventType") == INSIGHT_EVENT
 
 

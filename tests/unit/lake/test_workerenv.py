@@ -9,6 +9,8 @@ import sys
 
 import pytest
 
+from secpillar.lake.workerenv import DUCKDB_ALLOCATOR
+
 PROBE = """
 import ctypes, sys
 import secpillar.lake.workerenv, secpillar.lake.worker  # the fork server's preload, in order
@@ -29,7 +31,7 @@ print(value.value)
 
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="DuckDB bundles jemalloc on Linux only")
 def test_worker_processes_keep_duckdb_pages() -> None:
-    env = {k: v for k, v in os.environ.items() if k != "DUCKDB_JE_MALLOC_CONF"}
+    env = {k: v for k, v in os.environ.items() if k != DUCKDB_ALLOCATOR[0]}
     out = subprocess.run(
         [sys.executable, "-c", PROBE], env=env, capture_output=True, text=True, timeout=120, check=True
     ).stdout.strip()
